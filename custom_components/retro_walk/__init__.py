@@ -1,0 +1,88 @@
+"""The Retro Walk integration: retro walking sessions as Home Assistant entities."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_PAUSE_CONTROL,
+    CONF_SPEED_CONTROL,
+    CONF_SPEED_SENSOR,
+    CONF_STOP_CONTROL,
+    CONF_TREADMILL_TYPE,
+    DOMAIN,
+    TreadmillType,
+)
+from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator, RetroWalkData
+from .history import HistoryStore
+from .services import async_setup_services
+from .treadmill import NoTreadmill, Treadmill
+from .treadmill.linked import LinkedTreadmill
+from .treadmill.simulated import SimulatedTreadmill
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the services once for every station."""
+    async_setup_services(hass)
+    return True
+
+
+def _treadmill(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> Treadmill:
+    data = entry.data
+    kind = TreadmillType(data[CONF_TREADMILL_TYPE])
+    if kind is TreadmillType.SIMULATED:
+        return SimulatedTreadmill(lambda: dt_util.utcnow().timestamp())
+    if kind is TreadmillType.LINKED:
+        return LinkedTreadmill(
+            hass,
+            speed_sensor=data[CONF_SPEED_SENSOR],
+            speed_control=data.get(CONF_SPEED_CONTROL),
+            pause_control=data[CONF_PAUSE_CONTROL],
+            stop_control=data.get(CONF_STOP_CONTROL),
+        )
+    return NoTreadmill()
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> bool:
+    """Set up a station from a config entry."""
+    treadmill = _treadmill(hass, entry)
+    history = HistoryStore(hass, entry.entry_id, entry.title)
+    coordinator = RetroWalkCoordinator(hass, entry, treadmill, history)
+    await coordinator.async_setup()
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = RetroWalkData(
+        coordinator=coordinator, treadmill=treadmill, history=history
+    )
+    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_update_listener(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> None:
+    """Reload the station when its options change."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> bool:
+    """Unload a station; the coordinator saves an active session on shutdown."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> None:
+    """Delete the station's stored history when the station is removed."""
+    await HistoryStore(hass, entry.entry_id, entry.title).async_remove()

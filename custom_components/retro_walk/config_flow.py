@@ -1,0 +1,231 @@
+"""Config flow for Retro Walk: a station, its walker and its treadmill."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_NAME, UnitOfMass, UnitOfSpeed, UnitOfTime
+from homeassistant.core import callback
+from homeassistant.helpers import selector
+from homeassistant.util import slugify
+
+from .const import (
+    CONF_BODY_MASS,
+    CONF_COOL_DOWN_MINUTES,
+    CONF_EXPERIENCE,
+    CONF_FORWARD_SPEED,
+    CONF_PAUSE_CONTROL,
+    CONF_SPEED_CONTROL,
+    CONF_SPEED_SENSOR,
+    CONF_STOP_CONTROL,
+    CONF_TREADMILL_TYPE,
+    CONF_WARM_UP_MINUTES,
+    CONF_WEEKLY_GOAL,
+    DEFAULT_BODY_MASS,
+    DEFAULT_COOL_DOWN_MINUTES,
+    DEFAULT_FORWARD_SPEED,
+    DEFAULT_WARM_UP_MINUTES,
+    DEFAULT_WEEKLY_GOAL,
+    DOMAIN,
+    TreadmillType,
+)
+from .coordinator import RetroWalkConfigEntry
+from .session import MIN_SPEED_KMH, SPEED_CAP_KMH, Experience
+from .treadmill.linked import CONTROL_DOMAINS, SPEED_CONTROL_DOMAINS, SPEED_SENSOR_DOMAINS
+
+LINKED_FIELDS = (CONF_SPEED_SENSOR, CONF_SPEED_CONTROL, CONF_PAUSE_CONTROL, CONF_STOP_CONTROL)
+
+
+def _number(
+    low: float, high: float, step: float, unit: str | None = None
+) -> selector.NumberSelector:
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=low,
+            max=high,
+            step=step,
+            unit_of_measurement=unit,
+            mode=selector.NumberSelectorMode.BOX,
+        )
+    )
+
+
+def _walker_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+    return {
+        vol.Required(
+            CONF_BODY_MASS, default=defaults.get(CONF_BODY_MASS, DEFAULT_BODY_MASS)
+        ): _number(20, 300, 0.1, UnitOfMass.KILOGRAMS),
+        vol.Required(
+            CONF_EXPERIENCE,
+            default=defaults.get(CONF_EXPERIENCE, Experience.BEGINNER.value),
+        ): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[level.value for level in Experience],
+                translation_key=CONF_EXPERIENCE,
+                mode=selector.SelectSelectorMode.LIST,
+            )
+        ),
+        vol.Required(
+            CONF_WEEKLY_GOAL, default=defaults.get(CONF_WEEKLY_GOAL, DEFAULT_WEEKLY_GOAL)
+        ): _number(5, 600, 5, UnitOfTime.MINUTES),
+        vol.Required(
+            CONF_TREADMILL_TYPE,
+            default=defaults.get(CONF_TREADMILL_TYPE, TreadmillType.NONE.value),
+        ): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[kind.value for kind in TreadmillType],
+                translation_key=CONF_TREADMILL_TYPE,
+                mode=selector.SelectSelectorMode.LIST,
+            )
+        ),
+    }
+
+
+def _entity(domains: list[str]) -> selector.EntitySelector:
+    return selector.EntitySelector(selector.EntitySelectorConfig(domain=domains))
+
+
+def _linked_schema(defaults: dict[str, Any]) -> vol.Schema:
+    def optional(key: str) -> vol.Optional:
+        if defaults.get(key):
+            return vol.Optional(key, description={"suggested_value": defaults[key]})
+        return vol.Optional(key)
+
+    def required(key: str) -> vol.Required:
+        if defaults.get(key):
+            return vol.Required(key, default=defaults[key])
+        return vol.Required(key)
+
+    return vol.Schema(
+        {
+            required(CONF_SPEED_SENSOR): _entity(SPEED_SENSOR_DOMAINS),
+            required(CONF_PAUSE_CONTROL): _entity(CONTROL_DOMAINS),
+            optional(CONF_SPEED_CONTROL): _entity(SPEED_CONTROL_DOMAINS),
+            optional(CONF_STOP_CONTROL): _entity(CONTROL_DOMAINS),
+        }
+    )
+
+
+class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Adds a station."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing entered."""
+        self._data: dict[str, Any] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: RetroWalkConfigEntry) -> OptionsFlow:
+        """The options flow for the tunables."""
+        return RetroWalkOptionsFlow()
+
+    def _validate_linked(self, user_input: dict[str, Any], entry_id: str | None) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        for key in LINKED_FIELDS:
+            entity_id = user_input.get(key)
+            if entity_id and self.hass.states.get(entity_id) is None:
+                errors[key] = "entity_not_found"
+        speed_sensor = user_input.get(CONF_SPEED_SENSOR)
+        for entry in self._async_current_entries(include_ignore=False):
+            if entry.entry_id != entry_id and entry.data.get(CONF_SPEED_SENSOR) == speed_sensor:
+                errors[CONF_SPEED_SENSOR] = "treadmill_already_linked"
+        return errors
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Name the station and describe the walker and the treadmill."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = str(user_input[CONF_NAME]).strip()
+            if not slugify(name):
+                errors[CONF_NAME] = "name_required"
+            else:
+                await self.async_set_unique_id(slugify(name))
+                self._abort_if_unique_id_configured()
+                self._data = {**user_input, CONF_NAME: name}
+                if user_input[CONF_TREADMILL_TYPE] == TreadmillType.LINKED:
+                    return await self.async_step_linked()
+                return self.async_create_entry(title=name, data=self._data)
+        defaults = user_input or {}
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_NAME, default=defaults.get(CONF_NAME, "")): str,
+                **_walker_schema(defaults),
+            }
+        )
+        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+
+    async def async_step_linked(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the entities of a treadmill already in Home Assistant."""
+        reconfiguring = self.source == SOURCE_RECONFIGURE
+        entry = self._get_reconfigure_entry() if reconfiguring else None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = self._validate_linked(user_input, entry.entry_id if entry else None)
+            if not errors:
+                data = {key: value for key, value in self._data.items() if key not in LINKED_FIELDS}
+                data.update({key: value for key, value in user_input.items() if value})
+                if entry is not None:
+                    return self.async_update_reload_and_abort(entry, data=data)
+                return self.async_create_entry(title=data[CONF_NAME], data=data)
+        defaults = user_input if user_input else (dict(entry.data) if entry else {})
+        return self.async_show_form(
+            step_id="linked", data_schema=_linked_schema(defaults), errors=errors
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the walker or the treadmill of a station."""
+        entry = self._get_reconfigure_entry()
+        if user_input is not None:
+            self._data = {**entry.data, **user_input}
+            if user_input[CONF_TREADMILL_TYPE] == TreadmillType.LINKED:
+                return await self.async_step_linked()
+            data = {key: value for key, value in self._data.items() if key not in LINKED_FIELDS}
+            return self.async_update_reload_and_abort(entry, data=data)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema(_walker_schema(dict(entry.data))),
+            description_placeholders={"station": entry.title},
+        )
+
+
+class RetroWalkOptionsFlow(OptionsFlow):
+    """Tunables of a station's sessions."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Warm-up, cool-down and forward speed."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        options = self.config_entry.options
+        cap = SPEED_CAP_KMH[Experience(self.config_entry.data[CONF_EXPERIENCE])]
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_WARM_UP_MINUTES,
+                    default=options.get(CONF_WARM_UP_MINUTES, DEFAULT_WARM_UP_MINUTES),
+                ): _number(0, 15, 0.5, UnitOfTime.MINUTES),
+                vol.Required(
+                    CONF_COOL_DOWN_MINUTES,
+                    default=options.get(CONF_COOL_DOWN_MINUTES, DEFAULT_COOL_DOWN_MINUTES),
+                ): _number(0, 15, 0.5, UnitOfTime.MINUTES),
+                vol.Required(
+                    CONF_FORWARD_SPEED,
+                    default=min(options.get(CONF_FORWARD_SPEED, DEFAULT_FORWARD_SPEED), cap),
+                ): _number(MIN_SPEED_KMH, cap, 0.1, UnitOfSpeed.KILOMETERS_PER_HOUR),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

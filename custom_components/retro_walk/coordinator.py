@@ -1,0 +1,457 @@
+"""The station: owns the session, the treadmill link and the history."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_BODY_MASS,
+    CONF_COOL_DOWN_MINUTES,
+    CONF_EXPERIENCE,
+    CONF_FORWARD_SPEED,
+    CONF_WARM_UP_MINUTES,
+    CONF_WEEKLY_GOAL,
+    DEFAULT_COOL_DOWN_MINUTES,
+    DEFAULT_FORWARD_SPEED,
+    DEFAULT_WARM_UP_MINUTES,
+    DOMAIN,
+)
+from .history import HistoryStore
+from .session import (
+    DEFAULT_BACKWARD_SPEED_KMH,
+    MAX_BACKWARD_MINUTES,
+    MIN_BACKWARD_MINUTES,
+    SPEED_CAP_KMH,
+    Experience,
+    PhaseChange,
+    PhaseKind,
+    ProgramKind,
+    ProgramSettings,
+    Session,
+    SessionError,
+    SessionRecord,
+    SessionState,
+    WeeklySummary,
+    cap_speed,
+    suggest_backward_minutes,
+    weekly_summary,
+)
+from .treadmill import Treadmill, TreadmillError
+
+_LOGGER = logging.getLogger(__name__)
+
+TICK = timedelta(seconds=1)
+
+SETTING_PROGRAM = "program"
+SETTING_BACKWARD_MINUTES = "backward_minutes"
+SETTING_BACKWARD_SPEED = "backward_speed"
+
+type RetroWalkConfigEntry = ConfigEntry[RetroWalkData]
+
+
+@dataclass(kw_only=True)
+class RetroWalkData:
+    """What a station's config entry owns at run time."""
+
+    coordinator: RetroWalkCoordinator
+    treadmill: Treadmill
+    history: HistoryStore
+
+
+@dataclass(frozen=True, kw_only=True)
+class StationStatus:
+    """A snapshot of the station that the entities show."""
+
+    state: SessionState
+    phase: PhaseKind | None
+    program: ProgramKind | None
+    elapsed: float
+    remaining: float
+    backward_time: float
+    forward_time: float
+    backward_distance: float
+    energy: float
+    backward_pace: float | None
+    pauses: int
+    safety_pauses: int
+    belt_speed: float | None
+    target_speed: float
+    weekly: WeeklySummary
+    next_backward_minutes: float
+
+    @property
+    def active(self) -> bool:
+        """Whether a session is under way (moving or halted)."""
+        return self.state not in (SessionState.IDLE, SessionState.FINISHED)
+
+
+def _translated_error(
+    key: str, placeholders: dict[str, str] | None = None, *, validation: bool = True
+) -> HomeAssistantError:
+    cls = ServiceValidationError if validation else HomeAssistantError
+    return cls(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+
+
+class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
+    """Runs one station's sessions and pushes its status to the entities."""
+
+    config_entry: RetroWalkConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: RetroWalkConfigEntry,
+        treadmill: Treadmill,
+        history: HistoryStore,
+    ) -> None:
+        """Set up the station (nothing runs until ``async_setup``)."""
+        super().__init__(hass, _LOGGER, config_entry=entry, name=entry.title)
+        self.treadmill = treadmill
+        self.history_store = history
+        self._stop_ticking: Callable[[], None] | None = None
+        self._weekly_cache: tuple[int, date, WeeklySummary] | None = None
+        self._last_state = SessionState.IDLE
+
+    # Configuration --------------------------------------------------------
+
+    def _option(self, key: str, default: Any) -> Any:
+        entry = self.config_entry
+        return entry.options.get(key, entry.data.get(key, default))
+
+    @property
+    def experience(self) -> Experience:
+        """The walker's experience level."""
+        return Experience(self.config_entry.data[CONF_EXPERIENCE])
+
+    @property
+    def speed_cap(self) -> float:
+        """The fastest backward belt speed allowed for this walker."""
+        return SPEED_CAP_KMH[self.experience]
+
+    @property
+    def session(self) -> Session | None:
+        """The session under way, if any."""
+        return self.history_store.history.active
+
+    @property
+    def records(self) -> list[SessionRecord]:
+        """Finished sessions, oldest first."""
+        return self.history_store.history.records
+
+    @property
+    def _settings(self) -> dict[str, Any]:
+        return self.history_store.history.settings
+
+    @property
+    def program(self) -> ProgramKind:
+        """The program a new session follows."""
+        try:
+            return ProgramKind(self._settings.get(SETTING_PROGRAM))
+        except ValueError:
+            return ProgramKind.STARTER
+
+    @property
+    def backward_minutes(self) -> float:
+        """Target backward minutes of a new session (the suggestion by default)."""
+        value = self._settings.get(SETTING_BACKWARD_MINUTES)
+        if isinstance(value, int | float):
+            return min(max(float(value), MIN_BACKWARD_MINUTES), MAX_BACKWARD_MINUTES)
+        return suggest_backward_minutes(self.records, self.experience)
+
+    @property
+    def backward_speed(self) -> float:
+        """Backward belt speed of a new session, within the walker's cap."""
+        value = self._settings.get(SETTING_BACKWARD_SPEED)
+        if not isinstance(value, int | float):
+            value = DEFAULT_BACKWARD_SPEED_KMH[self.experience]
+        return cap_speed(float(value), self.experience)
+
+    async def async_set_setting(self, key: str, value: str | float) -> None:
+        """Change what the next session does (program, minutes, speed)."""
+        self._settings[key] = value
+        await self.history_store.async_save()
+        self.async_set_updated_data(self._status())
+
+    # Life cycle -----------------------------------------------------------
+
+    async def async_setup(self) -> None:
+        """Load the history and recover a session cut off by a restart."""
+        history = await self.history_store.async_load()
+        self.config_entry.async_on_unload(self.treadmill.add_listener(self._async_treadmill_changed))
+        await self.treadmill.async_start()
+        session = history.active
+        if session is not None and session.is_active:
+            if session.state is not SessionState.INTERRUPTED and session.is_moving:
+                _LOGGER.warning(
+                    "The session on %s was cut off by a restart; it is kept as "
+                    "interrupted and the belt will not restart by itself",
+                    self.config_entry.title,
+                )
+                session.interrupt(self._now())
+            await self.history_store.async_save()
+            # The belt may still be running on a linked treadmill: hold it.
+            if self.treadmill.has_belt and self.treadmill.available and self.treadmill.moving:
+                await self._async_belt(self.treadmill.async_pause())
+        elif session is not None:
+            history.active = None
+        self._last_state = self._status().state
+        self.config_entry.async_on_unload(self._async_stop_ticking)
+
+    async def async_shutdown(self) -> None:
+        """Hold the belt, save and let go of the treadmill (the entry unloads)."""
+        await super().async_shutdown()
+        self._async_stop_ticking()
+        session = self.session
+        if session is not None and session.is_moving:
+            # Nobody supervises the belt while the station is unloaded.
+            session.pause(self._now())
+            await self._async_belt(self.treadmill.async_pause())
+        await self.history_store.async_save()
+        await self.treadmill.async_close()
+
+    async def _async_update_data(self) -> StationStatus:
+        return self._status()
+
+    @staticmethod
+    def _now() -> float:
+        return dt_util.utcnow().timestamp()
+
+    # Status ---------------------------------------------------------------
+
+    def _weekly(self) -> WeeklySummary:
+        now = dt_util.now()
+        key = (len(self.records), now.date())
+        if self._weekly_cache is None or self._weekly_cache[:2] != key:
+            summary = weekly_summary(
+                self.records,
+                now=now,
+                goal_minutes=float(self.config_entry.data[CONF_WEEKLY_GOAL]),
+            )
+            self._weekly_cache = (*key, summary)
+        return self._weekly_cache[2]
+
+    def _status(self) -> StationStatus:
+        now = self._now()
+        session = self.session
+        belt = self.treadmill.speed if self.treadmill.has_belt else None
+        weekly = self._weekly()
+        suggestion = suggest_backward_minutes(self.records, self.experience)
+        if session is None:
+            return StationStatus(
+                state=SessionState.IDLE,
+                phase=None,
+                program=None,
+                elapsed=0.0,
+                remaining=0.0,
+                backward_time=0.0,
+                forward_time=0.0,
+                backward_distance=0.0,
+                energy=0.0,
+                backward_pace=None,
+                pauses=0,
+                safety_pauses=0,
+                belt_speed=belt,
+                target_speed=0.0,
+                weekly=weekly,
+                next_backward_minutes=suggestion,
+            )
+        metrics = session.metrics
+        return StationStatus(
+            state=session.state,
+            phase=session.phase,
+            program=session.program,
+            elapsed=round(session.elapsed(now)),
+            remaining=round(session.remaining),
+            backward_time=round(metrics.backward_time),
+            forward_time=round(metrics.forward_time),
+            backward_distance=round(metrics.backward_distance, 1),
+            energy=round(metrics.energy, 1),
+            backward_pace=None
+            if metrics.backward_pace is None
+            else round(metrics.backward_pace, 1),
+            pauses=metrics.pauses,
+            safety_pauses=metrics.safety_pauses,
+            belt_speed=belt,
+            target_speed=session.target_speed,
+            weekly=weekly,
+            next_backward_minutes=suggestion,
+        )
+
+    def _async_publish(self) -> None:
+        status = self._status()
+        if status.state is not self._last_state:
+            _LOGGER.debug("%s: %s -> %s", self.name, self._last_state, status.state)
+            self._last_state = status.state
+        self.async_set_updated_data(status)
+
+    @callback
+    def _async_treadmill_changed(self) -> None:
+        self._async_publish()
+
+    # Ticking --------------------------------------------------------------
+
+    def _async_start_ticking(self) -> None:
+        if self._stop_ticking is None:
+            self._stop_ticking = async_track_time_interval(
+                self.hass, self._async_tick, TICK, name=f"{DOMAIN} {self.name}"
+            )
+
+    @callback
+    def _async_stop_ticking(self) -> None:
+        if self._stop_ticking is not None:
+            self._stop_ticking()
+            self._stop_ticking = None
+
+    async def _async_tick(self, _now: Any = None) -> None:
+        session = self.session
+        if session is not None and session.is_moving:
+            belt = self.treadmill.speed if self.treadmill.has_belt else None
+            for change in session.advance(self._now(), belt):
+                await self._async_phase_changed(change)
+            self.history_store.async_schedule_save()
+        elif not self.treadmill.moving:
+            # Nothing moves any more: the belt has come to a standstill.
+            self._async_stop_ticking()
+        self._async_publish()
+
+    async def _async_phase_changed(self, change: PhaseChange) -> None:
+        if change.segment is None:
+            await self._async_finish()
+        else:
+            await self._async_belt(self.treadmill.async_set_speed(change.segment.speed))
+
+    async def _async_belt(self, command: Any) -> bool:
+        """Run a treadmill command; log and report failure instead of raising."""
+        try:
+            await command
+        except TreadmillError as err:
+            _LOGGER.error("Treadmill of %s did not take a command: %s", self.name, err)
+            return False
+        return True
+
+    async def _async_finish(self) -> None:
+        """Record an ended session, stop the belt and save."""
+        session = self.session
+        assert session is not None  # noqa: S101 - only called with a session
+        ok = await self._async_belt(self.treadmill.async_stop())
+        self.records.append(session.record())
+        self.history_store.history.active = None
+        await self.history_store.async_save()
+        self._async_publish()
+        if not ok:
+            raise _translated_error("treadmill_command_failed", validation=False)
+
+    # Commands -------------------------------------------------------------
+
+    async def async_start_session(
+        self,
+        *,
+        program: ProgramKind | None = None,
+        backward_minutes: float | None = None,
+        speed: float | None = None,
+    ) -> None:
+        """Start a session (the selected program unless told otherwise)."""
+        if self.session is not None:
+            raise _translated_error("session_already_active")
+        if speed is not None and speed > self.speed_cap:
+            raise _translated_error(
+                "speed_above_cap",
+                {"speed": f"{speed:g}", "cap": f"{self.speed_cap:g}"},
+            )
+        if self.treadmill.has_belt and not self.treadmill.available:
+            raise _translated_error("treadmill_unavailable", validation=False)
+        settings = ProgramSettings(
+            experience=self.experience,
+            backward_minutes=self.backward_minutes if backward_minutes is None else backward_minutes,
+            backward_speed=self.backward_speed if speed is None else speed,
+            forward_speed=float(self._option(CONF_FORWARD_SPEED, DEFAULT_FORWARD_SPEED)),
+            warm_up_minutes=float(self._option(CONF_WARM_UP_MINUTES, DEFAULT_WARM_UP_MINUTES)),
+            cool_down_minutes=float(
+                self._option(CONF_COOL_DOWN_MINUTES, DEFAULT_COOL_DOWN_MINUTES)
+            ),
+        )
+        session = Session.start(
+            program=program or self.program,
+            settings=settings,
+            body_mass=float(self.config_entry.data[CONF_BODY_MASS]),
+            now=self._now(),
+        )
+        if not await self._async_belt(self.treadmill.async_set_speed(session.target_speed)):
+            await self._async_belt(self.treadmill.async_stop())
+            raise _translated_error("treadmill_command_failed", validation=False)
+        self.history_store.history.active = session
+        await self.history_store.async_save()
+        self._async_start_ticking()
+        self._async_publish()
+
+    def _require_session(self) -> Session:
+        if (session := self.session) is None:
+            raise _translated_error("no_active_session")
+        return session
+
+    async def async_pause(self, *, safety: bool = False) -> None:
+        """Pause the session and the belt."""
+        session = self._require_session()
+        try:
+            session.pause(self._now(), safety=safety)
+        except SessionError as err:
+            raise _translated_error("not_running") from err
+        await self.history_store.async_save()
+        ok = await self._async_belt(self.treadmill.async_pause())
+        self._async_start_ticking()
+        self._async_publish()
+        if not ok:
+            raise _translated_error("treadmill_command_failed", validation=False)
+
+    async def async_resume(self) -> None:
+        """Resume a paused or interrupted session; this restarts the belt."""
+        session = self._require_session()
+        if self.treadmill.has_belt and not self.treadmill.available:
+            raise _translated_error("treadmill_unavailable", validation=False)
+        try:
+            session.resume(self._now())
+        except SessionError as err:
+            raise _translated_error("not_paused") from err
+        if not await self._async_belt(self.treadmill.async_set_speed(session.target_speed)):
+            session.pause(self._now())
+            await self._async_belt(self.treadmill.async_pause())
+            self._async_publish()
+            raise _translated_error("treadmill_command_failed", validation=False)
+        await self.history_store.async_save()
+        self._async_start_ticking()
+        self._async_publish()
+
+    async def async_stop(self) -> None:
+        """End the session early and stop the belt."""
+        session = self._require_session()
+        session.stop(self._now())
+        self._async_start_ticking()
+        await self._async_finish()
+
+    def history_response(self, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` sessions, for the get_history service."""
+        sessions: list[dict[str, Any]] = []
+        for record in reversed(self.records[-limit:]):
+            item = record.as_dict()
+            item["started_at"] = dt_util.utc_from_timestamp(record.started_at).isoformat()
+            item["ended_at"] = dt_util.utc_from_timestamp(record.ended_at).isoformat()
+            item["backward_minutes"] = round(record.backward_minutes, 1)
+            item["station"] = self.config_entry.title
+            item["config_entry_id"] = self.config_entry.entry_id
+            sessions.append(item)
+        return sessions

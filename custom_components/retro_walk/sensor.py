@@ -1,0 +1,232 @@
+"""Sensors of a Retro Walk station: the session, its metrics and the week."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfEnergy,
+    UnitOfLength,
+    UnitOfSpeed,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator, StationStatus
+from .entity import RetroWalkEntity
+from .session import PhaseKind, SessionState
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetroWalkSensorEntityDescription(SensorEntityDescription):
+    """Describes a Retro Walk sensor."""
+
+    value_fn: Callable[[StationStatus], float | str | None]
+    last_reset_fn: Callable[[StationStatus], datetime | None] = lambda _: None
+    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+    available_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+
+
+SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
+    RetroWalkSensorEntityDescription(
+        key="session_state",
+        translation_key="session_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=[state.value for state in SessionState],
+        value_fn=lambda status: status.state.value,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="phase",
+        translation_key="phase",
+        device_class=SensorDeviceClass.ENUM,
+        options=[phase.value for phase in PhaseKind],
+        value_fn=lambda status: None if status.phase is None else status.phase.value,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="elapsed",
+        translation_key="elapsed",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=1,
+        value_fn=lambda status: status.elapsed,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="remaining",
+        translation_key="remaining",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=1,
+        value_fn=lambda status: status.remaining,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="backward_time",
+        translation_key="backward_time",
+        device_class=SensorDeviceClass.DURATION,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=1,
+        value_fn=lambda status: status.backward_time,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="forward_time",
+        translation_key="forward_time",
+        device_class=SensorDeviceClass.DURATION,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=1,
+        value_fn=lambda status: status.forward_time,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="backward_distance",
+        translation_key="backward_distance",
+        device_class=SensorDeviceClass.DISTANCE,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfLength.METERS,
+        suggested_display_precision=0,
+        value_fn=lambda status: status.backward_distance,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="backward_pace",
+        translation_key="backward_pace",
+        native_unit_of_measurement="min/km",
+        suggested_display_precision=1,
+        entity_registry_enabled_default=False,
+        value_fn=lambda status: status.backward_pace,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="belt_speed",
+        translation_key="belt_speed",
+        device_class=SensorDeviceClass.SPEED,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
+        suggested_display_precision=1,
+        value_fn=lambda status: status.belt_speed,
+        exists_fn=lambda coordinator: coordinator.treadmill.has_belt,
+        available_fn=lambda coordinator: coordinator.treadmill.available,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="target_speed",
+        translation_key="target_speed",
+        device_class=SensorDeviceClass.SPEED,
+        native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda status: status.target_speed,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="energy",
+        translation_key="energy",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_CALORIE,
+        suggested_display_precision=0,
+        value_fn=lambda status: status.energy,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="pauses",
+        translation_key="pauses",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda status: status.pauses,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="safety_pauses",
+        translation_key="safety_pauses",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda status: status.safety_pauses,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="weekly_backward_minutes",
+        translation_key="weekly_backward_minutes",
+        device_class=SensorDeviceClass.DURATION,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=1,
+        value_fn=lambda status: status.weekly.backward_minutes,
+        last_reset_fn=lambda status: status.weekly.week_start,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="weekly_goal_progress",
+        translation_key="weekly_goal_progress",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda status: status.weekly.goal_progress,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="sessions_this_week",
+        translation_key="sessions_this_week",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda status: status.weekly.sessions,
+        last_reset_fn=lambda status: status.weekly.week_start,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="streak",
+        translation_key="streak",
+        device_class=SensorDeviceClass.DURATION,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTime.DAYS,
+        value_fn=lambda status: status.weekly.streak_days,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="next_backward_minutes",
+        translation_key="next_backward_minutes",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=1,
+        value_fn=lambda status: status.next_backward_minutes,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: RetroWalkConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the station's sensors."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        RetroWalkSensor(coordinator, description)
+        for description in SENSORS
+        if description.exists_fn(coordinator)
+    )
+
+
+class RetroWalkSensor(RetroWalkEntity, SensorEntity):
+    """A sensor reading one value of the station's status."""
+
+    entity_description: RetroWalkSensorEntityDescription
+
+    @property
+    def native_value(self) -> float | str | None:
+        """The value."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """When a weekly total started again."""
+        return self.entity_description.last_reset_fn(self.coordinator.data)
+
+    @property
+    def available(self) -> bool:
+        """Whether the value can be read (a belt reading needs the treadmill)."""
+        return super().available and self.entity_description.available_fn(self.coordinator)

@@ -1,0 +1,140 @@
+"""Fixtures for Retro Walk tests."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.retro_walk.const import (
+    CONF_BODY_MASS,
+    CONF_COOL_DOWN_MINUTES,
+    CONF_EXPERIENCE,
+    CONF_FORWARD_SPEED,
+    CONF_PAUSE_CONTROL,
+    CONF_SPEED_CONTROL,
+    CONF_SPEED_SENSOR,
+    CONF_STOP_CONTROL,
+    CONF_TREADMILL_TYPE,
+    CONF_WARM_UP_MINUTES,
+    CONF_WEEKLY_GOAL,
+    DOMAIN,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+STATION_DATA: dict[str, Any] = {
+    CONF_NAME: "Living room",
+    CONF_BODY_MASS: 70.0,
+    CONF_EXPERIENCE: "beginner",
+    CONF_WEEKLY_GOAL: 60,
+    CONF_TREADMILL_TYPE: "simulated",
+}
+STATION_OPTIONS: dict[str, Any] = {
+    CONF_WARM_UP_MINUTES: 1.0,
+    CONF_COOL_DOWN_MINUTES: 1.0,
+    CONF_FORWARD_SPEED: 3.0,
+}
+LINKED_DATA: dict[str, Any] = {
+    **STATION_DATA,
+    CONF_NAME: "Gym treadmill",
+    CONF_TREADMILL_TYPE: "linked",
+    CONF_SPEED_SENSOR: "input_number.belt_speed",
+    CONF_SPEED_CONTROL: "input_number.belt_speed",
+    CONF_PAUSE_CONTROL: "input_boolean.belt_running",
+    CONF_STOP_CONTROL: "script.stop_belt",
+}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    enable_custom_integrations: None,
+) -> Generator[None]:
+    """Let Home Assistant load the integration from custom_components."""
+    return
+
+
+@pytest.fixture
+def mock_config_entry() -> MockConfigEntry:
+    """A simulated-treadmill station."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=STATION_DATA[CONF_NAME],
+        unique_id="living_room",
+        data=dict(STATION_DATA),
+        options=dict(STATION_OPTIONS),
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set up the simulated station."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry
+
+
+@pytest.fixture
+async def treadmill_helpers(hass: HomeAssistant) -> None:
+    """A real treadmill made of helpers: speed, running switch and stop script."""
+    assert await async_setup_component(
+        hass,
+        "input_number",
+        {
+            "input_number": {
+                "belt_speed": {
+                    "min": 0,
+                    "max": 8,
+                    "step": 0.1,
+                    "unit_of_measurement": "km/h",
+                }
+            }
+        },
+    )
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"belt_running": {}}}
+    )
+    assert await async_setup_component(
+        hass,
+        "script",
+        {
+            "script": {
+                "stop_belt": {
+                    "sequence": [
+                        {
+                            "action": "input_boolean.turn_off",
+                            "target": {"entity_id": "input_boolean.belt_running"},
+                        },
+                        {
+                            "action": "input_number.set_value",
+                            "target": {"entity_id": "input_number.belt_speed"},
+                            "data": {"value": 0},
+                        },
+                    ]
+                }
+            }
+        },
+    )
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def linked_entry(hass: HomeAssistant, treadmill_helpers: None) -> MockConfigEntry:
+    """A station linked to the helper treadmill, set up."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=LINKED_DATA[CONF_NAME],
+        unique_id="gym_treadmill",
+        data=dict(LINKED_DATA),
+        options=dict(STATION_OPTIONS),
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
