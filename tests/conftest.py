@@ -93,7 +93,13 @@ async def treadmill_helpers(hass: HomeAssistant) -> None:
                     "max": 8,
                     "step": 0.1,
                     "unit_of_measurement": "km/h",
-                }
+                },
+                "mph_speed": {
+                    "min": 0,
+                    "max": 5,
+                    "step": 0.1,
+                    "unit_of_measurement": "mph",
+                },
             }
         },
     )
@@ -117,7 +123,8 @@ async def treadmill_helpers(hass: HomeAssistant) -> None:
                             "data": {"value": 0},
                         },
                     ]
-                }
+                },
+                "broken_pause": {"sequence": [{"action": "nothing.here"}]},
             }
         },
     )

@@ -44,6 +44,17 @@ from .treadmill.linked import CONTROL_DOMAINS, SPEED_CONTROL_DOMAINS, SPEED_SENS
 LINKED_FIELDS = (CONF_SPEED_SENSOR, CONF_SPEED_CONTROL, CONF_PAUSE_CONTROL, CONF_STOP_CONTROL)
 
 
+def _station_slug(name: str) -> str | None:
+    """Return the unique id of a station name, None without a letter or digit.
+
+    Home Assistant's slugify turns a name without letters or digits into
+    "unknown" rather than "", so check the name itself first.
+    """
+    if not any(char.isalnum() for char in name):
+        return None
+    return slugify(name)
+
+
 def _number(
     low: float, high: float, step: float, unit: str | None = None
 ) -> selector.NumberSelector:
@@ -147,10 +158,10 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             name = str(user_input[CONF_NAME]).strip()
-            if not slugify(name):
+            if (slug := _station_slug(name)) is None:
                 errors[CONF_NAME] = "name_required"
             else:
-                await self.async_set_unique_id(slugify(name))
+                await self.async_set_unique_id(slug)
                 self._abort_if_unique_id_configured()
                 self._data = {**user_input, CONF_NAME: name}
                 if user_input[CONF_TREADMILL_TYPE] == TreadmillType.LINKED:

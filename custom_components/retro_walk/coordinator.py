@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
@@ -211,6 +212,19 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             history.active = None
         self._last_state = self._status().state
         self.config_entry.async_on_unload(self._async_stop_ticking)
+        self.config_entry.async_on_unload(
+            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_hass_stopping)
+        )
+
+    async def _async_hass_stopping(self, _event: Event) -> None:
+        """Home Assistant stops under a session: interrupt it and hold the belt."""
+        session = self.session
+        if session is None or not session.is_moving:
+            return
+        session.interrupt(self._now())
+        self._async_stop_ticking()
+        await self.history_store.async_save()
+        await self._async_belt(self.treadmill.async_pause())
 
     async def async_shutdown(self) -> None:
         """Hold the belt, save and let go of the treadmill (the entry unloads)."""

@@ -26,8 +26,7 @@ _LOGGER = logging.getLogger(__name__)
 SPEED_SENSOR_DOMAINS = ["sensor", "number", "input_number"]
 SPEED_CONTROL_DOMAINS = ["number", "input_number"]
 CONTROL_DOMAINS = ["button", "input_button", "switch", "input_boolean", "script"]
-# What "pause" or "stop" means for each kind of control entity.
-_PRESS = {"button": "press", "input_button": "press", "script": SERVICE_TURN_ON}
+_PRESSED = {"button", "input_button"}
 _SWITCHES = {"switch", "input_boolean"}
 
 
@@ -150,11 +149,15 @@ class LinkedTreadmill(Treadmill):
 
     async def _async_halt(self, control: str) -> None:
         """Operate a pause or stop control."""
-        domain = _domain(control)
+        domain, _, object_id = control.partition(".")
         if domain in _SWITCHES:
             await self._async_switch(control, on=False)
+        elif domain in _PRESSED:
+            await self._async_call(domain, "press", {ATTR_ENTITY_ID: control})
         else:
-            await self._async_call(domain, _PRESS[domain], {ATTR_ENTITY_ID: control})
+            # Call the script itself (not script.turn_on) to wait for it and
+            # to hear about its failures.
+            await self._async_call(domain, object_id, {})
 
     async def async_pause(self) -> None:
         """Operate the pause control."""

@@ -1,0 +1,263 @@
+"""History that survives restarts and damaged storage."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.retro_walk.const import DOMAIN
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+
+from .conftest import STATION_DATA, STATION_OPTIONS
+
+STATE = "sensor.living_room_session_state"
+BELT = "sensor.living_room_belt_speed"
+
+RECORD: dict[str, Any] = {
+    "session_id": "a1",
+    "program": "starter",
+    "started_at": 1_700_000_000.0,
+    "ended_at": 1_700_000_400.0,
+    "end_reason": "completed",
+    "target_backward_minutes": 3.0,
+    "active_time": 400.0,
+    "backward_time": 180.0,
+    "forward_time": 220.0,
+    "backward_distance": 100.0,
+    "distance": 280.0,
+    "energy": 30.0,
+    "pauses": 0,
+    "safety_pauses": 0,
+}
+
+
+def _key(entry: MockConfigEntry) -> str:
+    return f"{DOMAIN}.{entry.entry_id}"
+
+
+def _stored(data: dict[str, Any]) -> dict[str, Any]:
+    return {"version": 1, "minor_version": 1, "key": "x", "data": data}
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
+    for _ in range(seconds):
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+
+
+async def test_restart_mid_session(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Home Assistant stops mid-session: it comes back interrupted, belt still."""
+    hass_storage[_key(mock_config_entry)] = _stored({"sessions": [RECORD]})
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
+    await _tick(hass, freezer, 10)
+    assert float(hass.states.get(BELT).state) == 3.0
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    stored = copy.deepcopy(hass_storage[_key(mock_config_entry)])
+    assert stored["data"]["active"]["state"] == "interrupted"
+    assert stored["data"]["sessions"] == [RECORD]
+
+    # Start again from what was stored.
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    hass_storage[_key(mock_config_entry)] = stored
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(STATE).state == "interrupted"
+    await _tick(hass, freezer, 10)
+    assert float(hass.states.get(BELT).state) == 0.0
+    assert hass.states.get(STATE).state == "interrupted"
+    coordinator = mock_config_entry.runtime_data.coordinator
+    assert coordinator.data.forward_time == 10
+    assert [record.session_id for record in coordinator.records] == ["a1"]
+
+    # Stopping records it next to the old session.
+    await hass.services.async_call(DOMAIN, "stop_session", {}, blocking=True)
+    response = await hass.services.async_call(
+        DOMAIN, "get_history", {}, blocking=True, return_response=True
+    )
+    assert [item["end_reason"] for item in response["sessions"]] == ["stopped", "completed"]
+
+
+async def test_crash_mid_session(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Stored as moving (no clean stop): restored as interrupted."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
+    stored = copy.deepcopy(hass_storage[_key(mock_config_entry)])
+    assert stored["data"]["active"]["state"] == "warm_up"
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    hass_storage[_key(mock_config_entry)] = stored
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(STATE).state == "interrupted"
+    assert mock_config_entry.runtime_data.treadmill.target == 0.0
+
+
+async def test_damaged_records_are_kept_and_reported(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    bad = {"session_id": "b2", "program": "moonwalk"}
+    other_key = f"{DOMAIN}.other_station"
+    other = _stored({"sessions": [RECORD]})
+    hass_storage[other_key] = copy.deepcopy(other)
+    hass_storage[_key(mock_config_entry)] = _stored(
+        {
+            "sessions": [RECORD, bad, "garbage"],
+            "active": {"state": "backward"},
+            "settings": ["not", "a", "dict"],
+        }
+    )
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    coordinator = mock_config_entry.runtime_data.coordinator
+    assert [record.session_id for record in coordinator.records] == ["a1"]
+    assert hass.states.get(STATE).state == "idle"
+    assert issue_registry.async_get_issue(
+        DOMAIN, f"records_unreadable_{mock_config_entry.entry_id}"
+    )
+    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
+    await hass.services.async_call(DOMAIN, "stop_session", {}, blocking=True)
+    saved = hass_storage[_key(mock_config_entry)]["data"]
+    assert len(saved["sessions"]) == 2
+    assert saved["unreadable"] == [bad, "garbage", {"active": {"state": "backward"}}]
+    assert hass_storage[other_key] == other
+
+
+async def test_unreadable_file_is_set_aside(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A file that cannot be read is moved aside and a fresh history starts."""
+    mock_config_entry.add_to_hass(hass)
+    with (
+        patch(
+            "custom_components.retro_walk.history.RetroWalkStore.async_load",
+            side_effect=HomeAssistantError("permission denied"),
+        ),
+        patch("custom_components.retro_walk.history.os.replace") as replace,
+    ):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    assert replace.call_count == 1
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"storage_unreadable_{mock_config_entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders["path"].startswith(replace.call_args[0][1])
+    assert hass.states.get(STATE).state == "idle"
+
+
+async def test_unmovable_file_is_never_overwritten(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """If the unreadable file cannot even be moved, nothing writes over it."""
+    hass_storage[_key(mock_config_entry)] = ["not", "an", "object"]
+    mock_config_entry.add_to_hass(hass)
+    with patch(
+        "custom_components.retro_walk.history.RetroWalkStore.async_load",
+        return_value=["not", "an", "object"],
+    ):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
+    await hass.services.async_call(DOMAIN, "stop_session", {}, blocking=True)
+    assert hass_storage[_key(mock_config_entry)] == ["not", "an", "object"]
+
+
+async def test_older_layout_is_migrated(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    stored = _stored({"sessions": [RECORD]})
+    stored["minor_version"] = 0
+    hass_storage[_key(mock_config_entry)] = stored
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(mock_config_entry.runtime_data.coordinator.records) == 1
+    assert hass_storage[_key(mock_config_entry)]["minor_version"] == 1
+
+
+async def test_settings_survive_a_reload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {"entity_id": "select.living_room_program", "option": "ratio"},
+        blocking=True,
+    )
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("select.living_room_program").state == "ratio"
+
+
+async def test_removing_the_station_deletes_its_history(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
+    await hass.services.async_call(DOMAIN, "stop_session", {}, blocking=True)
+    assert _key(init_integration) in hass_storage
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert _key(init_integration) not in hass_storage
+
+
+async def test_second_station_is_independent(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title="Hallway",
+        unique_id="hallway",
+        data={**STATION_DATA, "name": "Hallway", "treadmill_type": "none"},
+        options=dict(STATION_OPTIONS),
+    )
+    other.add_to_hass(hass)
+    await hass.config_entries.async_setup(other.entry_id)
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        DOMAIN, "start_session", {"config_entry_id": other.entry_id}, blocking=True
+    )
+    await hass.services.async_call(
+        DOMAIN, "stop_session", {"config_entry_id": other.entry_id}, blocking=True
+    )
+    assert len(hass_storage[_key(other)]["data"]["sessions"]) == 1
+    assert init_integration.runtime_data.coordinator.records == []
