@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.retro_walk.const import (
     CONF_BODY_MASS,
@@ -64,6 +67,7 @@ def mock_config_entry() -> MockConfigEntry:
         domain=DOMAIN,
         title=STATION_DATA[CONF_NAME],
         unique_id="living_room",
+        entry_id="01JRWSTATION00000000000000",
         data=dict(STATION_DATA),
         options=dict(STATION_OPTIONS),
     )
@@ -145,3 +149,20 @@ async def linked_entry(hass: HomeAssistant, treadmill_helpers: None) -> MockConf
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create entities that are disabled by default as enabled."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format (registry ids masked)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

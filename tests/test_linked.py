@@ -30,7 +30,9 @@ async def _call(hass: HomeAssistant, service: str, **data: object) -> None:
     await hass.services.async_call(DOMAIN, service, data, blocking=True)
 
 
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
+async def _tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
+) -> None:
     for _ in range(seconds):
         freezer.tick(timedelta(seconds=1))
         async_fire_time_changed(hass)
@@ -111,7 +113,9 @@ async def test_failing_pause_control_is_reported(
     assert hass.states.get("sensor.broken_session_state").state == "paused"
 
 
-async def test_speed_in_miles_per_hour(hass: HomeAssistant, treadmill_helpers: None) -> None:
+async def test_speed_in_miles_per_hour(
+    hass: HomeAssistant, treadmill_helpers: None
+) -> None:
     """A treadmill that works in mph gets mph and reports km/h."""
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -129,8 +133,12 @@ async def test_speed_in_miles_per_hour(hass: HomeAssistant, treadmill_helpers: N
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await _call(hass, "start_session", config_entry_id=entry.entry_id)
-    assert float(hass.states.get("input_number.mph_speed").state) == pytest.approx(1.9, abs=0.05)
-    assert float(hass.states.get("sensor.imperial_belt_speed").state) == pytest.approx(3.0, abs=0.1)
+    assert float(hass.states.get("input_number.mph_speed").state) == pytest.approx(
+        1.9, abs=0.05
+    )
+    assert float(hass.states.get("sensor.imperial_belt_speed").state) == pytest.approx(
+        3.0, abs=0.1
+    )
 
 
 async def test_restored_session_holds_a_running_belt(
@@ -149,7 +157,9 @@ async def test_restored_session_holds_a_running_belt(
     # The process dies: what was on disk is all that is left, the belt runs.
     await hass.config_entries.async_unload(linked_entry.entry_id)
     hass_storage[key] = at_crash
-    await hass.services.async_call("input_boolean", "turn_on", {"entity_id": RUNNING}, blocking=True)
+    await hass.services.async_call(
+        "input_boolean", "turn_on", {"entity_id": RUNNING}, blocking=True
+    )
     await hass.services.async_call(
         "input_number", "set_value", {"entity_id": SPEED, "value": 3.0}, blocking=True
     )

@@ -25,7 +25,9 @@ SWITCH = "switch.living_room_session"
 ACTIVE = "binary_sensor.living_room_session_active"
 
 
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
+async def _tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
+) -> None:
     """Let time pass second by second, as the station's timer sees it."""
     for _ in range(seconds):
         freezer.tick(timedelta(seconds=1))
@@ -38,7 +40,9 @@ async def _call(hass: HomeAssistant, service: str, **data: object) -> None:
 
 
 async def test_session_runs_through_its_program(
-    hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """An empty start call runs the selected program from warm-up to finish."""
     assert hass.states.get(STATE).state == "idle"
@@ -60,11 +64,19 @@ async def test_session_runs_through_its_program(
     await _tick(hass, freezer, 120 + 60)  # two backward minutes and cool-down
     assert hass.states.get(STATE).state == "idle"
     assert hass.states.get(SWITCH).state == STATE_OFF
-    assert float(hass.states.get("sensor.living_room_backward_minutes_this_week").state) == 2.0
+    assert (
+        float(hass.states.get("sensor.living_room_backward_minutes_this_week").state)
+        == 2.0
+    )
     assert hass.states.get("sensor.living_room_sessions_this_week").state == "1"
     assert hass.states.get("sensor.living_room_streak").state == "1"
     # Completed and steady: grow from 2 to 2.5 minutes.
-    assert float(hass.states.get("sensor.living_room_next_suggested_backward_minutes").state) == 2.5
+    assert (
+        float(
+            hass.states.get("sensor.living_room_next_suggested_backward_minutes").state
+        )
+        == 2.5
+    )
 
     response = await hass.services.async_call(
         DOMAIN, "get_history", {}, blocking=True, return_response=True
@@ -82,7 +94,9 @@ async def test_session_runs_through_its_program(
 
 
 async def test_pause_resume_stop(
-    hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Buttons pause and resume, the switch stops and records the session."""
     await _call(hass, "start_session", program="custom", backward_minutes=5, speed=2.5)
@@ -136,16 +150,24 @@ async def test_switch_starts_selected_program(
         {ATTR_ENTITY_ID: "number.living_room_target_backward_minutes", "value": 4},
         blocking=True,
     )
-    await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: SWITCH}, blocking=True)
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: SWITCH}, blocking=True
+    )
     coordinator = init_integration.runtime_data.coordinator
     assert coordinator.session is not None
     assert coordinator.session.program == "intervals"
     assert coordinator.session.target_backward_minutes == 4
     # Turning it on again leaves the session alone.
-    await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: SWITCH}, blocking=True)
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: SWITCH}, blocking=True
+    )
     assert coordinator.session.program == "intervals"
-    await hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: SWITCH}, blocking=True)
-    await hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: SWITCH}, blocking=True)
+    await hass.services.async_call(
+        "switch", "turn_off", {ATTR_ENTITY_ID: SWITCH}, blocking=True
+    )
+    await hass.services.async_call(
+        "switch", "turn_off", {ATTR_ENTITY_ID: SWITCH}, blocking=True
+    )
     assert coordinator.session is None
 
 
@@ -199,7 +221,9 @@ async def test_invalid_transitions(
     assert err.value.translation_key == "not_running"
 
 
-async def test_station_selection(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+async def test_station_selection(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
     """With two stations the station must be named; unknown ids are refused."""
     other = MockConfigEntry(
         domain=DOMAIN,
@@ -247,7 +271,7 @@ async def test_station_selection(hass: HomeAssistant, init_integration: MockConf
 async def test_service_schema_rejects_bad_values(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    import voluptuous as vol  # noqa: PLC0415
+    import voluptuous as vol
 
     for data in ({"program": "sprint"}, {"backward_minutes": 0}, {"speed": "fast"}):
         with pytest.raises(vol.Invalid):
@@ -256,7 +280,9 @@ async def test_service_schema_rejects_bad_values(
 
 
 async def test_unload_mid_session_pauses_the_belt(
-    hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Nobody supervises an unloaded station: the session pauses."""
     await _call(hass, "start_session")

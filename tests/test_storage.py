@@ -50,7 +50,9 @@ def _stored(data: dict[str, Any]) -> dict[str, Any]:
     return {"version": 1, "minor_version": 1, "key": "x", "data": data}
 
 
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
+async def _tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
+) -> None:
     for _ in range(seconds):
         freezer.tick(timedelta(seconds=1))
         async_fire_time_changed(hass)
@@ -96,7 +98,10 @@ async def test_restart_mid_session(
     response = await hass.services.async_call(
         DOMAIN, "get_history", {}, blocking=True, return_response=True
     )
-    assert [item["end_reason"] for item in response["sessions"]] == ["stopped", "completed"]
+    assert [item["end_reason"] for item in response["sessions"]] == [
+        "stopped",
+        "completed",
+    ]
 
 
 async def test_crash_mid_session(

@@ -73,7 +73,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) ->
     return True
 
 
-async def _async_update_listener(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> None:
+async def _async_update_listener(
+    hass: HomeAssistant, entry: RetroWalkConfigEntry
+) -> None:
     """Reload the station when its options change."""
     await hass.config_entries.async_reload(entry.entry_id)
 

@@ -28,7 +28,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the station's binary sensors."""
-    async_add_entities([RetroWalkSessionActive(entry.runtime_data.coordinator, SESSION_ACTIVE)])
+    async_add_entities(
+        [RetroWalkSessionActive(entry.runtime_data.coordinator, SESSION_ACTIVE)]
+    )
 
 
 class RetroWalkSessionActive(RetroWalkEntity, BinarySensorEntity):

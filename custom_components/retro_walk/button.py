@@ -43,7 +43,9 @@ async def async_setup_entry(
 ) -> None:
     """Set up the station's buttons."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(RetroWalkButton(coordinator, description) for description in BUTTONS)
+    async_add_entities(
+        RetroWalkButton(coordinator, description) for description in BUTTONS
+    )
 
 
 class RetroWalkButton(RetroWalkEntity, ButtonEntity):

@@ -39,9 +39,18 @@ from .const import (
 )
 from .coordinator import RetroWalkConfigEntry
 from .session import MIN_SPEED_KMH, SPEED_CAP_KMH, Experience
-from .treadmill.linked import CONTROL_DOMAINS, SPEED_CONTROL_DOMAINS, SPEED_SENSOR_DOMAINS
+from .treadmill.linked import (
+    CONTROL_DOMAINS,
+    SPEED_CONTROL_DOMAINS,
+    SPEED_SENSOR_DOMAINS,
+)
 
-LINKED_FIELDS = (CONF_SPEED_SENSOR, CONF_SPEED_CONTROL, CONF_PAUSE_CONTROL, CONF_STOP_CONTROL)
+LINKED_FIELDS = (
+    CONF_SPEED_SENSOR,
+    CONF_SPEED_CONTROL,
+    CONF_PAUSE_CONTROL,
+    CONF_STOP_CONTROL,
+)
 
 
 def _station_slug(name: str) -> str | None:
@@ -55,9 +64,7 @@ def _station_slug(name: str) -> str | None:
     return slugify(name)
 
 
-def _number(
-    low: float, high: float, step: float, unit: str | None = None
-) -> selector.NumberSelector:
+def _number(low: float, high: float, step: float, unit: str) -> selector.NumberSelector:
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
             min=low,
@@ -85,7 +92,8 @@ def _walker_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
             )
         ),
         vol.Required(
-            CONF_WEEKLY_GOAL, default=defaults.get(CONF_WEEKLY_GOAL, DEFAULT_WEEKLY_GOAL)
+            CONF_WEEKLY_GOAL,
+            default=defaults.get(CONF_WEEKLY_GOAL, DEFAULT_WEEKLY_GOAL),
         ): _number(5, 600, 5, UnitOfTime.MINUTES),
         vol.Required(
             CONF_TREADMILL_TYPE,
@@ -141,7 +149,9 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
         """The options flow for the tunables."""
         return RetroWalkOptionsFlow()
 
-    def _validate_linked(self, user_input: dict[str, Any], entry_id: str | None) -> dict[str, str]:
+    def _validate_linked(
+        self, user_input: dict[str, Any], entry_id: str | None
+    ) -> dict[str, str]:
         errors: dict[str, str] = {}
         for key in LINKED_FIELDS:
             entity_id = user_input.get(key)
@@ -149,11 +159,16 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[key] = "entity_not_found"
         speed_sensor = user_input.get(CONF_SPEED_SENSOR)
         for entry in self._async_current_entries(include_ignore=False):
-            if entry.entry_id != entry_id and entry.data.get(CONF_SPEED_SENSOR) == speed_sensor:
+            if (
+                entry.entry_id != entry_id
+                and entry.data.get(CONF_SPEED_SENSOR) == speed_sensor
+            ):
                 errors[CONF_SPEED_SENSOR] = "treadmill_already_linked"
         return errors
 
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Name the station and describe the walker and the treadmill."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -184,9 +199,15 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry() if reconfiguring else None
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = self._validate_linked(user_input, entry.entry_id if entry else None)
+            errors = self._validate_linked(
+                user_input, entry.entry_id if entry else None
+            )
             if not errors:
-                data = {key: value for key, value in self._data.items() if key not in LINKED_FIELDS}
+                data = {
+                    key: value
+                    for key, value in self._data.items()
+                    if key not in LINKED_FIELDS
+                }
                 data.update({key: value for key, value in user_input.items() if value})
                 if entry is not None:
                     return self.async_update_reload_and_abort(entry, data=data)
@@ -205,7 +226,11 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
             self._data = {**entry.data, **user_input}
             if user_input[CONF_TREADMILL_TYPE] == TreadmillType.LINKED:
                 return await self.async_step_linked()
-            data = {key: value for key, value in self._data.items() if key not in LINKED_FIELDS}
+            data = {
+                key: value
+                for key, value in self._data.items()
+                if key not in LINKED_FIELDS
+            }
             return self.async_update_reload_and_abort(entry, data=data)
         return self.async_show_form(
             step_id="reconfigure",
@@ -217,7 +242,9 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
 class RetroWalkOptionsFlow(OptionsFlow):
     """Tunables of a station's sessions."""
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Warm-up, cool-down and forward speed."""
         if user_input is not None:
             return self.async_create_entry(data=user_input)
@@ -231,11 +258,15 @@ class RetroWalkOptionsFlow(OptionsFlow):
                 ): _number(0, 15, 0.5, UnitOfTime.MINUTES),
                 vol.Required(
                     CONF_COOL_DOWN_MINUTES,
-                    default=options.get(CONF_COOL_DOWN_MINUTES, DEFAULT_COOL_DOWN_MINUTES),
+                    default=options.get(
+                        CONF_COOL_DOWN_MINUTES, DEFAULT_COOL_DOWN_MINUTES
+                    ),
                 ): _number(0, 15, 0.5, UnitOfTime.MINUTES),
                 vol.Required(
                     CONF_FORWARD_SPEED,
-                    default=min(options.get(CONF_FORWARD_SPEED, DEFAULT_FORWARD_SPEED), cap),
+                    default=min(
+                        options.get(CONF_FORWARD_SPEED, DEFAULT_FORWARD_SPEED), cap
+                    ),
                 ): _number(MIN_SPEED_KMH, cap, 0.1, UnitOfSpeed.KILOMETERS_PER_HOUR),
             }
         )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+import logging
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -162,7 +162,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
     def program(self) -> ProgramKind:
         """The program a new session follows."""
         try:
-            return ProgramKind(self._settings.get(SETTING_PROGRAM))
+            return ProgramKind(str(self._settings.get(SETTING_PROGRAM)))
         except ValueError:
             return ProgramKind.STARTER
 
@@ -193,7 +193,9 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
     async def async_setup(self) -> None:
         """Load the history and recover a session cut off by a restart."""
         history = await self.history_store.async_load()
-        self.config_entry.async_on_unload(self.treadmill.add_listener(self._async_treadmill_changed))
+        self.config_entry.async_on_unload(
+            self.treadmill.add_listener(self._async_treadmill_changed)
+        )
         await self.treadmill.async_start()
         session = history.active
         if session is not None and session.is_active:
@@ -206,18 +208,25 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
                 session.interrupt(self._now())
             await self.history_store.async_save()
             # The belt may still be running on a linked treadmill: hold it.
-            if self.treadmill.has_belt and self.treadmill.available and self.treadmill.moving:
+            if (
+                self.treadmill.has_belt
+                and self.treadmill.available
+                and self.treadmill.moving
+            ):
                 await self._async_belt(self.treadmill.async_pause())
         elif session is not None:
             history.active = None
         self._last_state = self._status().state
         self.config_entry.async_on_unload(self._async_stop_ticking)
         self.config_entry.async_on_unload(
-            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_hass_stopping)
+            self.hass.bus.async_listen(
+                EVENT_HOMEASSISTANT_STOP, self._async_hass_stopping
+            )
         )
 
     async def _async_hass_stopping(self, _event: Event) -> None:
         """Home Assistant stops under a session: interrupt it and hold the belt."""
+        await self._async_catch_up()
         session = self.session
         if session is None or not session.is_moving:
             return
@@ -230,6 +239,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         """Hold the belt, save and let go of the treadmill (the entry unloads)."""
         await super().async_shutdown()
         self._async_stop_ticking()
+        await self._async_catch_up()
         session = self.session
         if session is not None and session.is_moving:
             # Nobody supervises the belt while the station is unloaded.
@@ -334,18 +344,28 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
     async def _async_tick(self, _now: Any = None) -> None:
         session = self.session
         if session is not None and session.is_moving:
-            belt = self.treadmill.speed if self.treadmill.has_belt else None
-            for change in session.advance(self._now(), belt):
-                await self._async_phase_changed(change)
+            await self._async_catch_up()
             self.history_store.async_schedule_save()
         elif not self.treadmill.moving:
             # Nothing moves any more: the belt has come to a standstill.
             self._async_stop_ticking()
         self._async_publish()
 
+    async def _async_catch_up(self) -> None:
+        """Account for the walking since the last tick; act on phase changes."""
+        session = self.session
+        if session is None or not session.is_moving:
+            return
+        belt = self.treadmill.speed if self.treadmill.has_belt else None
+        for change in session.advance(self._now(), belt):
+            await self._async_phase_changed(change)
+
     async def _async_phase_changed(self, change: PhaseChange) -> None:
         if change.segment is None:
-            await self._async_finish()
+            if not await self._async_finish():
+                _LOGGER.warning(
+                    "%s: the belt may still run after the session", self.name
+                )
         else:
             await self._async_belt(self.treadmill.async_set_speed(change.segment.speed))
 
@@ -358,8 +378,11 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             return False
         return True
 
-    async def _async_finish(self) -> None:
-        """Record an ended session, stop the belt and save."""
+    async def _async_finish(self) -> bool:
+        """Record the ended session, stop the belt and save.
+
+        Returns whether the belt took the stop command.
+        """
         session = self.session
         assert session is not None  # noqa: S101 - only called with a session
         ok = await self._async_belt(self.treadmill.async_stop())
@@ -367,8 +390,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         self.history_store.history.active = None
         await self.history_store.async_save()
         self._async_publish()
-        if not ok:
-            raise _translated_error("treadmill_command_failed", validation=False)
+        return ok
 
     # Commands -------------------------------------------------------------
 
@@ -381,20 +403,29 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
     ) -> None:
         """Start a session (the selected program unless told otherwise)."""
         if self.session is not None:
-            raise _translated_error("session_already_active")
+            msg = "session_already_active"
+            raise _translated_error(msg)
         if speed is not None and speed > self.speed_cap:
+            msg = "speed_above_cap"
             raise _translated_error(
-                "speed_above_cap",
+                msg,
                 {"speed": f"{speed:g}", "cap": f"{self.speed_cap:g}"},
             )
         if self.treadmill.has_belt and not self.treadmill.available:
-            raise _translated_error("treadmill_unavailable", validation=False)
+            msg = "treadmill_unavailable"
+            raise _translated_error(msg, validation=False)
         settings = ProgramSettings(
             experience=self.experience,
-            backward_minutes=self.backward_minutes if backward_minutes is None else backward_minutes,
+            backward_minutes=self.backward_minutes
+            if backward_minutes is None
+            else backward_minutes,
             backward_speed=self.backward_speed if speed is None else speed,
-            forward_speed=float(self._option(CONF_FORWARD_SPEED, DEFAULT_FORWARD_SPEED)),
-            warm_up_minutes=float(self._option(CONF_WARM_UP_MINUTES, DEFAULT_WARM_UP_MINUTES)),
+            forward_speed=float(
+                self._option(CONF_FORWARD_SPEED, DEFAULT_FORWARD_SPEED)
+            ),
+            warm_up_minutes=float(
+                self._option(CONF_WARM_UP_MINUTES, DEFAULT_WARM_UP_MINUTES)
+            ),
             cool_down_minutes=float(
                 self._option(CONF_COOL_DOWN_MINUTES, DEFAULT_COOL_DOWN_MINUTES)
             ),
@@ -405,9 +436,12 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             body_mass=float(self.config_entry.data[CONF_BODY_MASS]),
             now=self._now(),
         )
-        if not await self._async_belt(self.treadmill.async_set_speed(session.target_speed)):
+        if not await self._async_belt(
+            self.treadmill.async_set_speed(session.target_speed)
+        ):
             await self._async_belt(self.treadmill.async_stop())
-            raise _translated_error("treadmill_command_failed", validation=False)
+            msg = "treadmill_command_failed"
+            raise _translated_error(msg, validation=False)
         self.history_store.history.active = session
         await self.history_store.async_save()
         self._async_start_ticking()
@@ -415,54 +449,68 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     def _require_session(self) -> Session:
         if (session := self.session) is None:
-            raise _translated_error("no_active_session")
+            msg = "no_active_session"
+            raise _translated_error(msg)
         return session
 
     async def async_pause(self, *, safety: bool = False) -> None:
         """Pause the session and the belt."""
+        await self._async_catch_up()
         session = self._require_session()
         try:
             session.pause(self._now(), safety=safety)
         except SessionError as err:
-            raise _translated_error("not_running") from err
+            msg = "not_running"
+            raise _translated_error(msg) from err
         await self.history_store.async_save()
         ok = await self._async_belt(self.treadmill.async_pause())
         self._async_start_ticking()
         self._async_publish()
         if not ok:
-            raise _translated_error("treadmill_command_failed", validation=False)
+            msg = "treadmill_command_failed"
+            raise _translated_error(msg, validation=False)
 
     async def async_resume(self) -> None:
         """Resume a paused or interrupted session; this restarts the belt."""
         session = self._require_session()
         if self.treadmill.has_belt and not self.treadmill.available:
-            raise _translated_error("treadmill_unavailable", validation=False)
+            msg = "treadmill_unavailable"
+            raise _translated_error(msg, validation=False)
         try:
             session.resume(self._now())
         except SessionError as err:
-            raise _translated_error("not_paused") from err
-        if not await self._async_belt(self.treadmill.async_set_speed(session.target_speed)):
+            msg = "not_paused"
+            raise _translated_error(msg) from err
+        if not await self._async_belt(
+            self.treadmill.async_set_speed(session.target_speed)
+        ):
             session.pause(self._now())
             await self._async_belt(self.treadmill.async_pause())
             self._async_publish()
-            raise _translated_error("treadmill_command_failed", validation=False)
+            msg = "treadmill_command_failed"
+            raise _translated_error(msg, validation=False)
         await self.history_store.async_save()
         self._async_start_ticking()
         self._async_publish()
 
     async def async_stop(self) -> None:
         """End the session early and stop the belt."""
+        await self._async_catch_up()
         session = self._require_session()
         session.stop(self._now())
         self._async_start_ticking()
-        await self._async_finish()
+        if not await self._async_finish():
+            msg = "treadmill_command_failed"
+            raise _translated_error(msg, validation=False)
 
     def history_response(self, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` sessions, for the get_history service."""
         sessions: list[dict[str, Any]] = []
         for record in reversed(self.records[-limit:]):
             item = record.as_dict()
-            item["started_at"] = dt_util.utc_from_timestamp(record.started_at).isoformat()
+            item["started_at"] = dt_util.utc_from_timestamp(
+                record.started_at
+            ).isoformat()
             item["ended_at"] = dt_util.utc_from_timestamp(record.ended_at).isoformat()
             item["backward_minutes"] = round(record.backward_minutes, 1)
             item["station"] = self.config_entry.title

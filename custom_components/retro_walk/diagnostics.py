@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.core import HomeAssistant
-
 from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
 
 from .const import CONF_BODY_MASS
 from .coordinator import RetroWalkConfigEntry
@@ -25,7 +24,11 @@ async def async_get_config_entry_diagnostics(
     history = data.history.history
     return {
         "entry": async_redact_data(
-            {"title": entry.title, "data": dict(entry.data), "options": dict(entry.options)},
+            {
+                "title": entry.title,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
             TO_REDACT,
         ),
         "treadmill": {
@@ -39,7 +42,9 @@ async def async_get_config_entry_diagnostics(
             "belt_speed": coordinator.data.belt_speed,
             "target_speed": coordinator.data.target_speed,
         },
-        "session": None if session is None else async_redact_data(session.as_dict(), TO_REDACT),
+        "session": None
+        if session is None
+        else async_redact_data(session.as_dict(), TO_REDACT),
         "settings": dict(history.settings),
         "history": {
             "sessions": len(history.records),

@@ -21,7 +21,9 @@ class RetroWalkEntity(CoordinatorEntity[RetroWalkCoordinator]):
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: RetroWalkCoordinator, description: EntityDescription) -> None:
+    def __init__(
+        self, coordinator: RetroWalkCoordinator, description: EntityDescription
+    ) -> None:
         """Attach the entity to its station."""
         super().__init__(coordinator)
         entry = coordinator.config_entry

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 import logging
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -31,15 +31,15 @@ def storage_key(entry_id: str) -> str:
     return f"{DOMAIN}.{entry_id}"
 
 
-class RetroWalkStore(Store[dict[str, Any]]):
+class RetroWalkStore(Store[Any]):
     """A versioned store; migrations go in ``_async_migrate_func``."""
 
     async def _async_migrate_func(
         self,
         old_major_version: int,
         old_minor_version: int,
-        old_data: dict[str, Any],
-    ) -> dict[str, Any]:
+        old_data: Any,
+    ) -> Any:
         """Migrate older layouts (version 1.1 is the first one)."""
         if old_major_version > STORAGE_VERSION:
             raise NotImplementedError
@@ -86,7 +86,9 @@ class HistoryStore:
         if raw is None:
             return self.history
         if not isinstance(raw, dict):
-            await self._async_set_aside(TypeError(f"expected an object, got {type(raw).__name__}"))
+            await self._async_set_aside(
+                TypeError(f"expected an object, got {type(raw).__name__}")
+            )
             return self.history
         self.history = self._parse(raw)
         return self.history

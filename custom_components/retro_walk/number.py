@@ -73,7 +73,9 @@ async def async_setup_entry(
 ) -> None:
     """Set up the station's numbers."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(RetroWalkNumber(coordinator, description) for description in NUMBERS)
+    async_add_entities(
+        RetroWalkNumber(coordinator, description) for description in NUMBERS
+    )
 
 
 class RetroWalkNumber(RetroWalkEntity, NumberEntity):

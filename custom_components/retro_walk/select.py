@@ -27,7 +27,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the station's program select."""
-    async_add_entities([RetroWalkProgramSelect(entry.runtime_data.coordinator, PROGRAM)])
+    async_add_entities(
+        [RetroWalkProgramSelect(entry.runtime_data.coordinator, PROGRAM)]
+    )
 
 
 class RetroWalkProgramSelect(RetroWalkEntity, SelectEntity):
@@ -40,4 +42,6 @@ class RetroWalkProgramSelect(RetroWalkEntity, SelectEntity):
 
     async def async_select_option(self, option: str) -> None:
         """Select a program."""
-        await self.coordinator.async_set_setting(SETTING_PROGRAM, ProgramKind(option).value)
+        await self.coordinator.async_set_setting(
+            SETTING_PROGRAM, ProgramKind(option).value
+        )

@@ -229,4 +229,6 @@ class RetroWalkSensor(RetroWalkEntity, SensorEntity):
     @property
     def available(self) -> bool:
         """Whether the value can be read (a belt reading needs the treadmill)."""
-        return super().available and self.entity_description.available_fn(self.coordinator)
+        return super().available and self.entity_description.available_fn(
+            self.coordinator
+        )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, cast
 
 import voluptuous as vol
 
@@ -17,6 +17,7 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util.json import JsonValueType
 
 from .const import (
     ATTR_BACKWARD_MINUTES,
@@ -45,15 +46,21 @@ START_SCHEMA = STATION_SCHEMA.extend(
     {
         vol.Optional(ATTR_PROGRAM): vol.In([kind.value for kind in ProgramKind]),
         vol.Optional(ATTR_BACKWARD_MINUTES): vol.All(
-            vol.Coerce(float), vol.Range(min=MIN_BACKWARD_MINUTES, max=MAX_BACKWARD_MINUTES)
+            vol.Coerce(float),
+            vol.Range(min=MIN_BACKWARD_MINUTES, max=MAX_BACKWARD_MINUTES),
         ),
         vol.Optional(ATTR_SPEED): vol.All(
-            vol.Coerce(float), vol.Range(min=MIN_SPEED_KMH, max=max(SPEED_CAP_KMH.values()))
+            vol.Coerce(float),
+            vol.Range(min=MIN_SPEED_KMH, max=max(SPEED_CAP_KMH.values())),
         ),
     }
 )
 HISTORY_SCHEMA = STATION_SCHEMA.extend(
-    {vol.Optional(ATTR_LIMIT, default=50): vol.All(vol.Coerce(int), vol.Range(min=1, max=10000))}
+    {
+        vol.Optional(ATTR_LIMIT, default=50): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=10000)
+        )
+    }
 )
 
 
@@ -65,7 +72,9 @@ def _loaded_entries(hass: HomeAssistant) -> list[RetroWalkConfigEntry]:
     ]
 
 
-def _stations(hass: HomeAssistant, call: ServiceCall, *, one: bool) -> list[RetroWalkCoordinator]:
+def _stations(
+    hass: HomeAssistant, call: ServiceCall, *, one: bool
+) -> list[RetroWalkCoordinator]:
     """The stations a call is for; ``one`` demands exactly one."""
     if (entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
         entry = hass.config_entries.async_get_entry(entry_id)
@@ -84,15 +93,20 @@ def _stations(hass: HomeAssistant, call: ServiceCall, *, one: bool) -> list[Retr
         return [entry.runtime_data.coordinator]
     entries = _loaded_entries(hass)
     if not entries:
-        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_station")
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_station"
+        )
     if one and len(entries) > 1:
-        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="station_required")
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="station_required"
+        )
     return [entry.runtime_data.coordinator for entry in entries]
 
 
 def _station_command(
-    hass: HomeAssistant, action: Callable[[RetroWalkCoordinator, ServiceCall], Awaitable[None]]
-) -> Callable[[ServiceCall], Awaitable[None]]:
+    hass: HomeAssistant,
+    action: Callable[[RetroWalkCoordinator, ServiceCall], Awaitable[None]],
+) -> Callable[[ServiceCall], Coroutine[Any, Any, None]]:
     async def handle(call: ServiceCall) -> None:
         (coordinator,) = _stations(hass, call, one=True)
         await action(coordinator, call)
@@ -143,7 +157,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
             for item in coordinator.history_response(limit)
         ]
         sessions.sort(key=lambda item: str(item["started_at"]), reverse=True)
-        return {"sessions": sessions[:limit]}
+        return {"sessions": cast("list[JsonValueType]", sessions[:limit])}
 
     hass.services.async_register(
         DOMAIN,

@@ -1,5 +1,4 @@
-"""
-Retro walking session engine: programs, state machine, metrics and progress.
+"""Retro walking session engine: programs, state machine, metrics and progress.
 
 Pure Python, no Home Assistant import: the integration, the replay tool and
 the benchmarks share this one implementation. Time is always passed in as
@@ -301,8 +300,7 @@ class PhaseChange:
 
 @dataclass(kw_only=True)
 class Session:
-    """
-    A retro walking session following a program.
+    """A retro walking session following a program.
 
     The session knows what the belt *should* do (``target_speed``); the caller
     drives the belt and reports what it measured to ``advance``.
@@ -401,15 +399,14 @@ class Session:
         return max(end - self.started_at, 0.0)
 
     def advance(self, now: float, belt_speed: float | None = None) -> list[PhaseChange]:
-        """
-        Account for the time since the last call and move through segments.
+        """Account for the time since the last call and move through segments.
 
         ``belt_speed`` is the measured belt speed (km/h); without a
         measurement the segment's target speed is assumed.
         """
         changes: list[PhaseChange] = []
         dt = max(now - self.last_update, 0.0)
-        self.last_update = now
+        self.last_update = max(now, self.last_update)
         if not self.is_moving:
             return changes
         while dt > 0 and (segment := self.segment) is not None:
@@ -466,8 +463,7 @@ class Session:
         self.state = SessionState.PAUSED_BY_SAFETY if safety else SessionState.PAUSED
 
     def interrupt(self, now: float) -> None:
-        """
-        Mark the session interrupted (Home Assistant stopped under it).
+        """Mark the session interrupted (Home Assistant stopped under it).
 
         The time since the last update is not counted: nobody knows whether
         the walker kept walking.
@@ -717,8 +713,7 @@ def _round_half(value: float, rounding: Callable[[float], int]) -> float:
 def suggest_backward_minutes(
     records: Sequence[SessionRecord], experience: Experience
 ) -> float:
-    """
-    Suggest the next session's backward minutes from the last one.
+    """Suggest the next session's backward minutes from the last one.
 
     Grow gradually (about 10 %, at least half a minute) after a completed,
     steady session; hold at what was walked after a session stopped early;

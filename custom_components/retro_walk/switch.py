@@ -25,7 +25,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the station's session switch."""
-    async_add_entities([RetroWalkSessionSwitch(entry.runtime_data.coordinator, SESSION)])
+    async_add_entities(
+        [RetroWalkSessionSwitch(entry.runtime_data.coordinator, SESSION)]
+    )
 
 
 class RetroWalkSessionSwitch(RetroWalkEntity, SwitchEntity):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
+import logging
 
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -105,15 +105,21 @@ class LinkedTreadmill(Treadmill):
         except ValueError:
             return None
         unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-        if unit in SpeedConverter.VALID_UNITS and unit != UnitOfSpeed.KILOMETERS_PER_HOUR:
+        if (
+            unit in SpeedConverter.VALID_UNITS
+            and unit != UnitOfSpeed.KILOMETERS_PER_HOUR
+        ):
             value = SpeedConverter.convert(value, unit, UnitOfSpeed.KILOMETERS_PER_HOUR)
         return round(value, 2)
 
-    async def _async_call(self, domain: str, service: str, data: dict[str, object]) -> None:
+    async def _async_call(
+        self, domain: str, service: str, data: dict[str, object]
+    ) -> None:
         try:
             await self._hass.services.async_call(domain, service, data, blocking=True)
         except (HomeAssistantError, ValueError) as err:
-            raise TreadmillError(f"{domain}.{service} failed: {err}") from err
+            msg = f"{domain}.{service} failed: {err}"
+            raise TreadmillError(msg) from err
 
     async def async_set_speed(self, speed: float) -> None:
         """Set the speed control (in its own unit, within its range)."""
@@ -123,10 +129,14 @@ class LinkedTreadmill(Treadmill):
             return
         state = self._hass.states.get(self.speed_control)
         if state is None:
-            raise TreadmillError(f"{self.speed_control} does not exist")
+            msg = f"{self.speed_control} does not exist"
+            raise TreadmillError(msg)
         value = speed
         unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-        if unit in SpeedConverter.VALID_UNITS and unit != UnitOfSpeed.KILOMETERS_PER_HOUR:
+        if (
+            unit in SpeedConverter.VALID_UNITS
+            and unit != UnitOfSpeed.KILOMETERS_PER_HOUR
+        ):
             value = SpeedConverter.convert(speed, UnitOfSpeed.KILOMETERS_PER_HOUR, unit)
         low = state.attributes.get("min")
         high = state.attributes.get("max")
