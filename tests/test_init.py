@@ -19,3 +19,22 @@ async def test_setup_and_unload(
     assert len(entities) >= 10
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert init_integration.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_options_change_reloads_the_station(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """New options apply to the next session; unrelated updates don't reload."""
+    coordinator = init_integration.runtime_data.coordinator
+    hass.config_entries.async_update_entry(init_integration, title="Living room 2")
+    await hass.async_block_till_done()
+    assert init_integration.runtime_data.coordinator is coordinator
+
+    hass.config_entries.async_update_entry(
+        init_integration, options={**init_integration.options, "warm_up_minutes": 0}
+    )
+    await hass.async_block_till_done()
+    coordinator = init_integration.runtime_data.coordinator
+    await hass.services.async_call("retro_walk", "start_session", {}, blocking=True)
+    assert coordinator.session is not None
+    assert coordinator.session.state == "backward"

@@ -66,7 +66,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) ->
     await coordinator.async_setup()
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = RetroWalkData(
-        coordinator=coordinator, treadmill=treadmill, history=history
+        coordinator=coordinator,
+        treadmill=treadmill,
+        history=history,
+        options=dict(entry.options),
     )
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -76,8 +79,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) ->
 async def _async_update_listener(
     hass: HomeAssistant, entry: RetroWalkConfigEntry
 ) -> None:
-    """Reload the station when its options change."""
-    await hass.config_entries.async_reload(entry.entry_id)
+    """Reload the station when its options change.
+
+    Reconfiguring (a data change) reloads through the config flow already.
+    """
+    if dict(entry.options) != entry.runtime_data.options:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> bool:

@@ -68,6 +68,8 @@ class RetroWalkData:
     coordinator: RetroWalkCoordinator
     treadmill: Treadmill
     history: HistoryStore
+    # The options the station was set up with (a change reloads it).
+    options: dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True)
