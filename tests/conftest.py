@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
 from unittest.mock import PropertyMock, patch
 
 import pytest
@@ -11,45 +10,18 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.retro_walk.const import (
-    CONF_BODY_MASS,
-    CONF_COOL_DOWN_MINUTES,
-    CONF_EXPERIENCE,
-    CONF_FORWARD_SPEED,
-    CONF_PAUSE_CONTROL,
-    CONF_SPEED_CONTROL,
-    CONF_SPEED_SENSOR,
-    CONF_STOP_CONTROL,
-    CONF_TREADMILL_TYPE,
-    CONF_WARM_UP_MINUTES,
-    CONF_WEEKLY_GOAL,
-    DOMAIN,
-)
+from custom_components.retro_walk.const import DOMAIN
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-STATION_DATA: dict[str, Any] = {
-    CONF_NAME: "Living room",
-    CONF_BODY_MASS: 70.0,
-    CONF_EXPERIENCE: "beginner",
-    CONF_WEEKLY_GOAL: 60,
-    CONF_TREADMILL_TYPE: "simulated",
-}
-STATION_OPTIONS: dict[str, Any] = {
-    CONF_WARM_UP_MINUTES: 1.0,
-    CONF_COOL_DOWN_MINUTES: 1.0,
-    CONF_FORWARD_SPEED: 3.0,
-}
-LINKED_DATA: dict[str, Any] = {
-    **STATION_DATA,
-    CONF_NAME: "Gym treadmill",
-    CONF_TREADMILL_TYPE: "linked",
-    CONF_SPEED_SENSOR: "input_number.belt_speed",
-    CONF_SPEED_CONTROL: "input_number.belt_speed",
-    CONF_PAUSE_CONTROL: "input_boolean.belt_running",
-    CONF_STOP_CONTROL: "script.stop_belt",
-}
+from .common import (
+    LINKED_DATA,
+    STATION_DATA,
+    STATION_OPTIONS,
+    async_add_station,
+    async_load_entry,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -78,9 +50,7 @@ async def init_integration(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> MockConfigEntry:
     """Set up the simulated station."""
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await async_load_entry(hass, mock_config_entry)
     return mock_config_entry
 
 
@@ -138,17 +108,7 @@ async def treadmill_helpers(hass: HomeAssistant) -> None:
 @pytest.fixture
 async def linked_entry(hass: HomeAssistant, treadmill_helpers: None) -> MockConfigEntry:
     """A station linked to the helper treadmill, set up."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=LINKED_DATA[CONF_NAME],
-        unique_id="gym_treadmill",
-        data=dict(LINKED_DATA),
-        options=dict(STATION_OPTIONS),
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
+    return await async_add_station(hass, LINKED_DATA, unique_id="gym_treadmill")
 
 
 @pytest.fixture

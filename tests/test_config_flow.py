@@ -32,7 +32,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_NAME
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 
-from .conftest import LINKED_DATA, STATION_DATA, STATION_OPTIONS
+from .common import LINKED_DATA, STATION_DATA, STATION_OPTIONS
 
 if TYPE_CHECKING:
     from collections.abc import Generator

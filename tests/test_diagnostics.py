@@ -8,9 +8,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.retro_walk.const import DOMAIN
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.core import HomeAssistant
+
+from .common import async_call
 
 
 async def test_diagnostics_are_redacted(
@@ -18,7 +19,7 @@ async def test_diagnostics_are_redacted(
     hass_client: ClientSessionGenerator,
     init_integration: MockConfigEntry,
 ) -> None:
-    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
+    await async_call(hass, "start_session")
     result = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
     assert result["entry"]["title"] == REDACTED
     assert result["entry"]["data"]["name"] == REDACTED

@@ -15,6 +15,8 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
+from .common import async_load_entry
+
 
 @pytest.mark.parametrize(
     "platform",
@@ -37,8 +39,6 @@ async def test_entities(
     platform: Platform,
 ) -> None:
     """Names, unique ids, classes, units and idle states of each platform."""
-    mock_config_entry.add_to_hass(hass)
     with patch("custom_components.retro_walk.PLATFORMS", [platform]):
-        await hass.config_entries.async_setup(mock_config_entry.entry_id)
-        await hass.async_block_till_done()
+        await async_load_entry(hass, mock_config_entry)
     await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)

@@ -8,6 +8,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
+from .common import async_call
+
 
 async def test_setup_and_unload(
     hass: HomeAssistant, init_integration: MockConfigEntry
@@ -35,6 +37,6 @@ async def test_options_change_reloads_the_station(
     )
     await hass.async_block_till_done()
     coordinator = init_integration.runtime_data.coordinator
-    await hass.services.async_call("retro_walk", "start_session", {}, blocking=True)
+    await async_call(hass, "start_session")
     assert coordinator.session is not None
     assert coordinator.session.state == "backward"

@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.retro_walk.const import DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
-from .conftest import STATION_DATA, STATION_OPTIONS
+from .common import (
+    STATION_DATA,
+    async_add_station,
+    async_call,
+    async_history,
+    async_tick,
+)
 
 STATE = "sensor.living_room_session_state"
 PHASE = "sensor.living_room_phase"
 BELT = "sensor.living_room_belt_speed"
 SWITCH = "switch.living_room_session"
 ACTIVE = "binary_sensor.living_room_session_active"
-
-
-async def _tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
-) -> None:
-    """Let time pass second by second, as the station's timer sees it."""
-    for _ in range(seconds):
-        freezer.tick(timedelta(seconds=1))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-
-
-async def _call(hass: HomeAssistant, service: str, **data: object) -> None:
-    await hass.services.async_call(DOMAIN, service, data, blocking=True)
 
 
 async def test_session_runs_through_its_program(
@@ -47,21 +33,21 @@ async def test_session_runs_through_its_program(
     """An empty start call runs the selected program from warm-up to finish."""
     assert hass.states.get(STATE).state == "idle"
     assert hass.states.get(SWITCH).state == STATE_OFF
-    await _call(hass, "start_session")
+    await async_call(hass, "start_session")
     assert hass.states.get(STATE).state == "warm_up"
     assert hass.states.get(PHASE).state == "warm_up"
     assert hass.states.get(SWITCH).state == STATE_ON
     assert hass.states.get(ACTIVE).state == STATE_ON
 
-    await _tick(hass, freezer, 5)
+    await async_tick(hass, freezer, 5)
     assert float(hass.states.get(BELT).state) == 3.0  # forward speed, ramped up
-    await _tick(hass, freezer, 60)  # one minute of warm-up
+    await async_tick(hass, freezer, 60)  # one minute of warm-up
     assert hass.states.get(STATE).state == "backward"
-    await _tick(hass, freezer, 5)
+    await async_tick(hass, freezer, 5)
     # Starter program: beginners go backwards at 2.0 km/h at most 2.4.
     assert float(hass.states.get(BELT).state) == 2.0
 
-    await _tick(hass, freezer, 120 + 60)  # two backward minutes and cool-down
+    await async_tick(hass, freezer, 120 + 60)  # two backward minutes and cool-down
     assert hass.states.get(STATE).state == "idle"
     assert hass.states.get(SWITCH).state == STATE_OFF
     assert (
@@ -78,9 +64,7 @@ async def test_session_runs_through_its_program(
         == 2.5
     )
 
-    response = await hass.services.async_call(
-        DOMAIN, "get_history", {}, blocking=True, return_response=True
-    )
+    response = await async_history(hass)
     (record,) = response["sessions"]
     assert record["end_reason"] == "completed"
     assert record["program"] == "starter"
@@ -89,7 +73,7 @@ async def test_session_runs_through_its_program(
     assert record["backward_distance"] > 60  # about 2 km/h for 2 minutes
     assert record["energy"] > 0
 
-    await _tick(hass, freezer, 5)  # the belt has come to rest
+    await async_tick(hass, freezer, 5)  # the belt has come to rest
     assert float(hass.states.get(BELT).state) == 0.0
 
 
@@ -99,25 +83,27 @@ async def test_pause_resume_stop(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Buttons pause and resume, the switch stops and records the session."""
-    await _call(hass, "start_session", program="custom", backward_minutes=5, speed=2.5)
-    await _tick(hass, freezer, 70)
+    await async_call(
+        hass, "start_session", program="custom", backward_minutes=5, speed=2.5
+    )
+    await async_tick(hass, freezer, 70)
     assert hass.states.get(STATE).state == "backward"
     await hass.services.async_call(
         "button", "press", {ATTR_ENTITY_ID: "button.living_room_pause"}, blocking=True
     )
     assert hass.states.get(STATE).state == "paused"
     assert hass.states.get(PHASE).state == "backward"
-    await _tick(hass, freezer, 5)
+    await async_tick(hass, freezer, 5)
     assert float(hass.states.get(BELT).state) == 0.0
     elapsed_backward = hass.states.get("sensor.living_room_backward_time").state
-    await _tick(hass, freezer, 30)
+    await async_tick(hass, freezer, 30)
     assert hass.states.get("sensor.living_room_backward_time").state == elapsed_backward
 
     await hass.services.async_call(
         "button", "press", {ATTR_ENTITY_ID: "button.living_room_resume"}, blocking=True
     )
     assert hass.states.get(STATE).state == "backward"
-    await _tick(hass, freezer, 5)
+    await async_tick(hass, freezer, 5)
     assert float(hass.states.get(BELT).state) == 2.5
     assert hass.states.get("sensor.living_room_pauses").state == "1"
 
@@ -125,9 +111,7 @@ async def test_pause_resume_stop(
         "switch", "turn_off", {ATTR_ENTITY_ID: SWITCH}, blocking=True
     )
     assert hass.states.get(STATE).state == "idle"
-    response = await hass.services.async_call(
-        DOMAIN, "get_history", {"limit": 5}, blocking=True, return_response=True
-    )
+    response = await async_history(hass, limit=5)
     (record,) = response["sessions"]
     assert record["end_reason"] == "stopped"
     assert record["pauses"] == 1
@@ -185,7 +169,7 @@ async def test_speed_number_is_capped_by_experience(
             blocking=True,
         )
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "start_session", speed=4.0)
+        await async_call(hass, "start_session", speed=4.0)
     assert err.value.translation_key == "speed_above_cap"
 
 
@@ -201,23 +185,23 @@ async def test_commands_without_session(
     hass: HomeAssistant, init_integration: MockConfigEntry, service: str, key: str
 ) -> None:
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, service)
+        await async_call(hass, service)
     assert err.value.translation_key == key
 
 
 async def test_invalid_transitions(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    await _call(hass, "start_session")
+    await async_call(hass, "start_session")
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "start_session")
+        await async_call(hass, "start_session")
     assert err.value.translation_key == "session_already_active"
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "resume_session")
+        await async_call(hass, "resume_session")
     assert err.value.translation_key == "not_paused"
-    await _call(hass, "pause_session")
+    await async_call(hass, "pause_session")
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "pause_session")
+        await async_call(hass, "pause_session")
     assert err.value.translation_key == "not_running"
 
 
@@ -225,46 +209,37 @@ async def test_station_selection(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """With two stations the station must be named; unknown ids are refused."""
-    other = MockConfigEntry(
-        domain=DOMAIN,
-        title="Hallway",
+    other = await async_add_station(
+        hass,
+        {**STATION_DATA, "name": "Hallway", "treadmill_type": "none"},
         unique_id="hallway",
-        data={**STATION_DATA, "name": "Hallway", "treadmill_type": "none"},
-        options=dict(STATION_OPTIONS),
     )
-    other.add_to_hass(hass)
-    await hass.config_entries.async_setup(other.entry_id)
-    await hass.async_block_till_done()
 
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "start_session")
+        await async_call(hass, "start_session")
     assert err.value.translation_key == "station_required"
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "start_session", config_entry_id="nope")
+        await async_call(hass, "start_session", config_entry_id="nope")
     assert err.value.translation_key == "station_not_found"
 
-    await _call(hass, "start_session", config_entry_id=other.entry_id)
+    await async_call(hass, "start_session", config_entry_id=other.entry_id)
     assert hass.states.get("sensor.hallway_session_state").state == "warm_up"
     assert hass.states.get(STATE).state == "idle"
     # A hallway station has no belt to show.
     assert hass.states.get("sensor.hallway_belt_speed") is None
-    await _call(hass, "stop_session", config_entry_id=other.entry_id)
+    await async_call(hass, "stop_session", config_entry_id=other.entry_id)
 
     # get_history without a station gathers every station.
-    response = await hass.services.async_call(
-        DOMAIN, "get_history", {}, blocking=True, return_response=True
-    )
+    response = await async_history(hass)
     assert [item["station"] for item in response["sessions"]] == ["Hallway"]
 
     assert await hass.config_entries.async_unload(other.entry_id)
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "start_session", config_entry_id=other.entry_id)
+        await async_call(hass, "start_session", config_entry_id=other.entry_id)
     assert err.value.translation_key == "station_not_loaded"
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN, "get_history", {}, blocking=True, return_response=True
-        )
+        await async_history(hass)
     assert err.value.translation_key == "no_station"
 
 
@@ -275,7 +250,7 @@ async def test_service_schema_rejects_bad_values(
 
     for data in ({"program": "sprint"}, {"backward_minutes": 0}, {"speed": "fast"}):
         with pytest.raises(vol.Invalid):
-            await _call(hass, "start_session", **data)
+            await async_call(hass, "start_session", **data)
     assert hass.states.get(STATE).state == "idle"
 
 
@@ -285,8 +260,8 @@ async def test_unload_mid_session_pauses_the_belt(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Nobody supervises an unloaded station: the session pauses."""
-    await _call(hass, "start_session")
-    await _tick(hass, freezer, 3)
+    await async_call(hass, "start_session")
+    await async_tick(hass, freezer, 3)
     treadmill = init_integration.runtime_data.treadmill
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     assert treadmill.target == 0.0
@@ -294,4 +269,4 @@ async def test_unload_mid_session_pauses_the_belt(
     await hass.async_block_till_done()
     assert hass.states.get(STATE).state == "paused"
     with pytest.raises(HomeAssistantError):
-        await _call(hass, "pause_session")
+        await async_call(hass, "pause_session")

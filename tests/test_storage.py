@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.retro_walk.const import DOMAIN
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
@@ -19,7 +15,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
-from .conftest import STATION_DATA, STATION_OPTIONS
+from .common import (
+    STATION_DATA,
+    async_add_station,
+    async_call,
+    async_history,
+    async_load_entry,
+    async_tick,
+)
 
 STATE = "sensor.living_room_session_state"
 BELT = "sensor.living_room_belt_speed"
@@ -50,15 +53,6 @@ def _stored(data: dict[str, Any]) -> dict[str, Any]:
     return {"version": 1, "minor_version": 1, "key": "x", "data": data}
 
 
-async def _tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
-) -> None:
-    for _ in range(seconds):
-        freezer.tick(timedelta(seconds=1))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
-
-
 async def test_restart_mid_session(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
@@ -67,11 +61,9 @@ async def test_restart_mid_session(
 ) -> None:
     """Home Assistant stops mid-session: it comes back interrupted, belt still."""
     hass_storage[_key(mock_config_entry)] = _stored({"sessions": [RECORD]})
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
-    await _tick(hass, freezer, 10)
+    await async_load_entry(hass, mock_config_entry)
+    await async_call(hass, "start_session")
+    await async_tick(hass, freezer, 10)
     assert float(hass.states.get(BELT).state) == 3.0
 
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
@@ -86,7 +78,7 @@ async def test_restart_mid_session(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(STATE).state == "interrupted"
-    await _tick(hass, freezer, 10)
+    await async_tick(hass, freezer, 10)
     assert float(hass.states.get(BELT).state) == 0.0
     assert hass.states.get(STATE).state == "interrupted"
     coordinator = mock_config_entry.runtime_data.coordinator
@@ -94,10 +86,8 @@ async def test_restart_mid_session(
     assert [record.session_id for record in coordinator.records] == ["a1"]
 
     # Stopping records it next to the old session.
-    await hass.services.async_call(DOMAIN, "stop_session", {}, blocking=True)
-    response = await hass.services.async_call(
-        DOMAIN, "get_history", {}, blocking=True, return_response=True
-    )
+    await async_call(hass, "stop_session")
+    response = await async_history(hass)
     assert [item["end_reason"] for item in response["sessions"]] == [
         "stopped",
         "completed",
@@ -110,10 +100,8 @@ async def test_crash_mid_session(
     hass_storage: dict[str, Any],
 ) -> None:
     """Stored as moving (no clean stop): restored as interrupted."""
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
+    await async_load_entry(hass, mock_config_entry)
+    await async_call(hass, "start_session")
     stored = copy.deepcopy(hass_storage[_key(mock_config_entry)])
     assert stored["data"]["active"]["state"] == "warm_up"
     await hass.config_entries.async_unload(mock_config_entry.entry_id)
@@ -141,9 +129,7 @@ async def test_damaged_records_are_kept_and_reported(
             "settings": ["not", "a", "dict"],
         }
     )
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await async_load_entry(hass, mock_config_entry)
 
     coordinator = mock_config_entry.runtime_data.coordinator
     assert [record.session_id for record in coordinator.records] == ["a1"]
@@ -151,8 +137,8 @@ async def test_damaged_records_are_kept_and_reported(
     assert issue_registry.async_get_issue(
         DOMAIN, f"records_unreadable_{mock_config_entry.entry_id}"
     )
-    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
-    await hass.services.async_call(DOMAIN, "stop_session", {}, blocking=True)
+    await async_call(hass, "start_session")
+    await async_call(hass, "stop_session")
     saved = hass_storage[_key(mock_config_entry)]["data"]
     assert len(saved["sessions"]) == 2
     assert saved["unreadable"] == [bad, "garbage", {"active": {"state": "backward"}}]
@@ -165,7 +151,6 @@ async def test_unreadable_file_is_set_aside(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """A file that cannot be read is moved aside and a fresh history starts."""
-    mock_config_entry.add_to_hass(hass)
     with (
         patch(
             "custom_components.retro_walk.history.RetroWalkStore.async_load",
@@ -173,8 +158,7 @@ async def test_unreadable_file_is_set_aside(
         ),
         patch("custom_components.retro_walk.history.os.replace") as replace,
     ):
-        await hass.config_entries.async_setup(mock_config_entry.entry_id)
-        await hass.async_block_till_done()
+        await async_load_entry(hass, mock_config_entry)
     assert replace.call_count == 1
     issue = issue_registry.async_get_issue(
         DOMAIN, f"storage_unreadable_{mock_config_entry.entry_id}"
@@ -191,15 +175,13 @@ async def test_unmovable_file_is_never_overwritten(
 ) -> None:
     """If the unreadable file cannot even be moved, nothing writes over it."""
     hass_storage[_key(mock_config_entry)] = ["not", "an", "object"]
-    mock_config_entry.add_to_hass(hass)
     with patch(
         "custom_components.retro_walk.history.RetroWalkStore.async_load",
         return_value=["not", "an", "object"],
     ):
-        await hass.config_entries.async_setup(mock_config_entry.entry_id)
-        await hass.async_block_till_done()
-    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
-    await hass.services.async_call(DOMAIN, "stop_session", {}, blocking=True)
+        await async_load_entry(hass, mock_config_entry)
+    await async_call(hass, "start_session")
+    await async_call(hass, "stop_session")
     assert hass_storage[_key(mock_config_entry)] == ["not", "an", "object"]
 
 
@@ -211,9 +193,7 @@ async def test_older_layout_is_migrated(
     stored = _stored({"sessions": [RECORD]})
     stored["minor_version"] = 0
     hass_storage[_key(mock_config_entry)] = stored
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await async_load_entry(hass, mock_config_entry)
     assert len(mock_config_entry.runtime_data.coordinator.records) == 1
     assert hass_storage[_key(mock_config_entry)]["minor_version"] == 1
 
@@ -237,8 +217,8 @@ async def test_removing_the_station_deletes_its_history(
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    await hass.services.async_call(DOMAIN, "start_session", {}, blocking=True)
-    await hass.services.async_call(DOMAIN, "stop_session", {}, blocking=True)
+    await async_call(hass, "start_session")
+    await async_call(hass, "stop_session")
     assert _key(init_integration) in hass_storage
     await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -248,21 +228,12 @@ async def test_removing_the_station_deletes_its_history(
 async def test_second_station_is_independent(
     hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
-    other = MockConfigEntry(
-        domain=DOMAIN,
-        title="Hallway",
+    other = await async_add_station(
+        hass,
+        {**STATION_DATA, "name": "Hallway", "treadmill_type": "none"},
         unique_id="hallway",
-        data={**STATION_DATA, "name": "Hallway", "treadmill_type": "none"},
-        options=dict(STATION_OPTIONS),
     )
-    other.add_to_hass(hass)
-    await hass.config_entries.async_setup(other.entry_id)
-    await hass.async_block_till_done()
-    await hass.services.async_call(
-        DOMAIN, "start_session", {"config_entry_id": other.entry_id}, blocking=True
-    )
-    await hass.services.async_call(
-        DOMAIN, "stop_session", {"config_entry_id": other.entry_id}, blocking=True
-    )
+    await async_call(hass, "start_session", config_entry_id=other.entry_id)
+    await async_call(hass, "stop_session", config_entry_id=other.entry_id)
     assert len(hass_storage[_key(other)]["data"]["sessions"]) == 1
     assert init_integration.runtime_data.coordinator.records == []
