@@ -127,7 +127,9 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         self.treadmill = treadmill
         self.history_store = history
         self._stop_ticking: Callable[[], None] | None = None
-        self._weekly_cache: tuple[int, date, WeeklySummary] | None = None
+        self._progress_cache: tuple[tuple[int, date], WeeklySummary, float] | None = (
+            None
+        )
         self._last_state = SessionState.IDLE
 
     # Configuration --------------------------------------------------------
@@ -259,24 +261,29 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     # Status ---------------------------------------------------------------
 
-    def _weekly(self) -> WeeklySummary:
+    def _progress(self) -> tuple[WeeklySummary, float]:
+        """The week so far and the next suggestion.
+
+        Both only change when a session is recorded or the day changes, so
+        they are not recomputed over the whole history on every tick.
+        """
         now = dt_util.now()
         key = (len(self.records), now.date())
-        if self._weekly_cache is None or self._weekly_cache[:2] != key:
+        if self._progress_cache is None or self._progress_cache[0] != key:
             summary = weekly_summary(
                 self.records,
                 now=now,
                 goal_minutes=float(self.config_entry.data[CONF_WEEKLY_GOAL]),
             )
-            self._weekly_cache = (*key, summary)
-        return self._weekly_cache[2]
+            suggestion = suggest_backward_minutes(self.records, self.experience)
+            self._progress_cache = (key, summary, suggestion)
+        return self._progress_cache[1], self._progress_cache[2]
 
     def _status(self) -> StationStatus:
         now = self._now()
         session = self.session
         belt = self.treadmill.speed if self.treadmill.has_belt else None
-        weekly = self._weekly()
-        suggestion = suggest_backward_minutes(self.records, self.experience)
+        weekly, suggestion = self._progress()
         if session is None:
             return StationStatus(
                 state=SessionState.IDLE,
