@@ -1,0 +1,343 @@
+#!/usr/bin/env python3
+"""Prepare a Home Assistant config dir for the Retro Walk demo, offline.
+
+Without a running Home Assistant, this:
+
+* copies ``config/configuration.yaml`` into the config dir (with the HTTP port
+  given by ``--port``) and links ``custom_components`` to the repository's;
+* completes onboarding (``.storage/onboarding``: every step done);
+* creates the owner user ``demo`` / ``retrowalk-demo`` ("Demo walker",
+  administrators group) and a long-lived access token, written to
+  ``--token-file`` with mode 600;
+* adds the ``retro_walk`` config entry "Demo station" to
+  ``.storage/core.config_entries``, so the integration is set up at first start.
+
+Every step is skipped when already done, so a second run changes nothing and
+returns in a fraction of a second (Home Assistant is not even imported). Run it
+with the virtual environment's Python (Home Assistant 2025.4.4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import os
+from pathlib import Path
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from homeassistant.auth.models import User
+    from homeassistant.core import HomeAssistant
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCE = REPO_ROOT / "config"
+DEFAULT_CONFIG_DIR = REPO_ROOT / ".demo" / "config"
+DEFAULT_TOKEN_FILE = REPO_ROOT / ".demo" / "token"
+DEFAULT_PORT = 8123
+
+USERNAME = "demo"
+PASSWORD = "retrowalk-demo"  # noqa: S105 - a documented demo credential
+USER_FULL_NAME = "Demo walker"
+CLIENT_NAME = "Retro Walk demo"
+TOKEN_LIFETIME_DAYS = 3650
+
+ONBOARDING_STEPS = ("user", "core_config", "analytics", "integration")
+ONBOARDING_VERSION = 4  # homeassistant.components.onboarding.STORAGE_VERSION
+
+ENTRY_DOMAIN = "retro_walk"
+ENTRY_TITLE = "Demo station"
+ENTRY_UNIQUE_ID = "demo_station"
+ENTRY_DATA: dict[str, Any] = {
+    "name": "Demo station",
+    "body_mass": 70.0,
+    "experience": "beginner",
+    "weekly_goal": 60,
+    "treadmill_type": "simulated",
+}
+ENTRY_OPTIONS: dict[str, Any] = {
+    "warm_up_minutes": 0.5,
+    "cool_down_minutes": 0.5,
+    "forward_speed": 3.0,
+}
+
+_PORT_LINE = re.compile(r"^(\s*server_port:\s*)\d+(.*)$", re.MULTILINE)
+
+
+# --------------------------------------------------------------------------
+# Config dir (no Home Assistant needed)
+# --------------------------------------------------------------------------
+def prepare_config_dir(config_dir: Path, source: Path, port: int) -> None:
+    """Copy configuration.yaml (with ``port``) and link custom_components."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    text = (source / "configuration.yaml").read_text(encoding="utf-8")
+    text, count = _PORT_LINE.subn(rf"\g<1>{port}\g<2>", text)
+    if count != 1:
+        msg = f"{source / 'configuration.yaml'}: expected one 'server_port:' line"
+        raise SystemExit(msg)
+    target = config_dir / "configuration.yaml"
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+
+    link = config_dir / "custom_components"
+    wanted = REPO_ROOT / "custom_components"
+    if link.is_symlink() and link.readlink() == wanted:
+        return
+    if link.is_symlink() or link.is_file():
+        link.unlink()
+    elif link.exists():
+        msg = f"{link} is a real directory; remove it (or run scripts/demo --reset)"
+        raise SystemExit(msg)
+    link.symlink_to(wanted, target_is_directory=True)
+
+
+def _read_storage(config_dir: Path, key: str) -> dict[str, Any] | None:
+    """Return the ``data`` of a ``.storage`` file, or None."""
+    try:
+        content = json.loads((config_dir / ".storage" / key).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    data = content.get("data") if isinstance(content, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def _token_refresh_id(token: str) -> str | None:
+    """Return the refresh token id (``iss``) inside an access token (a JWT)."""
+    try:
+        payload = token.split(".")[1]
+        payload += "=" * (-len(payload) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (IndexError, ValueError, binascii.Error):
+        return None
+    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    return issuer if isinstance(issuer, str) else None
+
+
+def onboarding_done(config_dir: Path) -> bool:
+    """Return whether every onboarding step is marked done."""
+    data = _read_storage(config_dir, "onboarding")
+    return data is not None and set(ONBOARDING_STEPS) <= set(data.get("done", []))
+
+
+def user_exists(config_dir: Path) -> bool:
+    """Return whether the demo login exists."""
+    data = _read_storage(config_dir, "auth_provider.homeassistant")
+    users = data.get("users", []) if data else []
+    return any(user.get("username") == USERNAME for user in users)
+
+
+def token_valid(config_dir: Path, token_file: Path) -> bool:
+    """Return whether the token file holds a token of a stored refresh token."""
+    try:
+        token = token_file.read_text(encoding="utf-8").strip()
+    except OSError:
+        return False
+    refresh_id = _token_refresh_id(token)
+    data = _read_storage(config_dir, "auth")
+    tokens = data.get("refresh_tokens", []) if data else []
+    return refresh_id is not None and any(t.get("id") == refresh_id for t in tokens)
+
+
+def entry_exists(config_dir: Path) -> bool:
+    """Return whether the demo config entry is stored."""
+    data = _read_storage(config_dir, "core.config_entries")
+    entries = data.get("entries", []) if data else []
+    return any(
+        entry.get("domain") == ENTRY_DOMAIN
+        and entry.get("unique_id") == ENTRY_UNIQUE_ID
+        for entry in entries
+    )
+
+
+def is_complete(config_dir: Path, token_file: Path) -> bool:
+    """Return whether nothing is left to do."""
+    return (
+        onboarding_done(config_dir)
+        and user_exists(config_dir)
+        and token_valid(config_dir, token_file)
+        and entry_exists(config_dir)
+    )
+
+
+# --------------------------------------------------------------------------
+# The slow path: a Home Assistant instance that is never started
+# --------------------------------------------------------------------------
+async def _ensure_user(hass: HomeAssistant) -> User:
+    """Create the owner user with its login, or return the existing one."""
+    from homeassistant.auth.const import GROUP_ID_ADMIN
+    from homeassistant.auth.providers.homeassistant import (
+        HassAuthProvider,
+    )
+
+    provider = hass.auth.auth_providers[0]
+    if not isinstance(provider, HassAuthProvider):
+        msg = "the homeassistant auth provider is not configured"
+        raise TypeError(msg)
+    await provider.async_initialize()
+    credentials = await provider.async_get_or_create_credentials({"username": USERNAME})
+    if not credentials.is_new:
+        user = await hass.auth.async_get_user_by_credentials(credentials)
+        if user is not None:
+            return user
+    user = await hass.auth.async_create_user(USER_FULL_NAME, group_ids=[GROUP_ID_ADMIN])
+    if not user.is_owner:
+        print(f"warning: another owner exists; {USERNAME!r} is an administrator only")
+    if provider.data is None:
+        msg = "auth provider data not loaded"
+        raise RuntimeError(msg)
+    if not any(u["username"] == USERNAME for u in provider.data.users):
+        await provider.async_add_auth(USERNAME, PASSWORD)
+    if credentials.is_new:
+        await hass.auth.async_link_user(user, credentials)
+    print(f"created owner user {USERNAME!r} ({USER_FULL_NAME})")
+    return user
+
+
+async def _ensure_token(hass: HomeAssistant, user: User, token_file: Path) -> None:
+    """Create a long-lived access token and write it to ``token_file``."""
+    from datetime import timedelta
+
+    from homeassistant.auth.models import (
+        TOKEN_TYPE_LONG_LIVED_ACCESS_TOKEN,
+    )
+
+    for old in list(user.refresh_tokens.values()):
+        if old.client_name == CLIENT_NAME:
+            hass.auth.async_remove_refresh_token(old)
+    refresh = await hass.auth.async_create_refresh_token(
+        user,
+        client_name=CLIENT_NAME,
+        token_type=TOKEN_TYPE_LONG_LIVED_ACCESS_TOKEN,
+        access_token_expiration=timedelta(days=TOKEN_LIFETIME_DAYS),
+    )
+    token = hass.auth.async_create_access_token(refresh)
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    token_file.chmod(0o600)
+    print(f"wrote a long-lived access token to {token_file}")
+
+
+async def _ensure_onboarding(hass: HomeAssistant) -> None:
+    """Mark every onboarding step done."""
+    from homeassistant.helpers.storage import Store
+
+    store: Store[dict[str, list[str]]] = Store(
+        hass, ONBOARDING_VERSION, "onboarding", private=True
+    )
+    data = await store.async_load() or {"done": []}
+    done = list(data.get("done", []))
+    done += [step for step in ONBOARDING_STEPS if step not in done]
+    await store.async_save({"done": done})
+    print("onboarding complete")
+
+
+async def _ensure_entry(hass: HomeAssistant) -> None:
+    """Add the demo station's config entry to core.config_entries."""
+    from types import MappingProxyType
+
+    from homeassistant.config_entries import (
+        SOURCE_USER,
+        ConfigEntry,
+        ConfigEntryStore,
+    )
+
+    store = ConfigEntryStore(hass)
+    data = await store.async_load() or {"entries": []}
+    entries = list(data.get("entries", []))
+    if any(
+        e.get("domain") == ENTRY_DOMAIN and e.get("unique_id") == ENTRY_UNIQUE_ID
+        for e in entries
+    ):
+        return
+    entry = ConfigEntry(
+        data=ENTRY_DATA,
+        discovery_keys=MappingProxyType({}),
+        domain=ENTRY_DOMAIN,
+        minor_version=1,
+        options=ENTRY_OPTIONS,
+        source=SOURCE_USER,
+        subentries_data=None,
+        title=ENTRY_TITLE,
+        unique_id=ENTRY_UNIQUE_ID,
+        version=1,
+    )
+    entries.append(entry.as_dict())
+    await store.async_save({"entries": entries})
+    print(f"added config entry {ENTRY_TITLE!r} ({ENTRY_DOMAIN}, {entry.entry_id})")
+
+
+async def _onboard(config_dir: Path, token_file: Path) -> None:
+    from homeassistant.auth import auth_manager_from_config
+    from homeassistant.core import HomeAssistant
+    from homeassistant.helpers import (
+        device_registry as dr,
+        entity_registry as er,
+    )
+
+    hass = HomeAssistant(str(config_dir))
+    try:
+        await asyncio.gather(dr.async_load(hass), er.async_load(hass))
+        hass.auth = await auth_manager_from_config(
+            hass, [{"type": "homeassistant"}], []
+        )
+        user = await _ensure_user(hass)
+        if not token_valid(config_dir, token_file) or not any(
+            t.client_name == CLIENT_NAME for t in user.refresh_tokens.values()
+        ):
+            await _ensure_token(hass, user, token_file)
+        if not onboarding_done(config_dir):
+            await _ensure_onboarding(hass)
+        await _ensure_entry(hass)
+    finally:
+        # The auth store saves with a delay: stopping runs the final write.
+        logging.getLogger("homeassistant.core").setLevel(logging.WARNING)
+        await hass.async_stop(force=True)
+
+
+def onboard(config_dir: Path, token_file: Path) -> bool:
+    """Do whatever is missing; return whether anything had to be done."""
+    if is_complete(config_dir, token_file):
+        return False
+    from homeassistant import runner
+
+    asyncio.set_event_loop_policy(runner.HassEventLoopPolicy(debug=False))
+    asyncio.run(_onboard(config_dir, token_file))
+    if not is_complete(config_dir, token_file):
+        msg = f"onboarding of {config_dir} did not complete"
+        raise SystemExit(msg)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config-dir", type=Path, default=DEFAULT_CONFIG_DIR)
+    parser.add_argument("--token-file", type=Path, default=DEFAULT_TOKEN_FILE)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=DEFAULT_SOURCE,
+        help="directory holding the configuration.yaml to use",
+    )
+    args = parser.parse_args(argv)
+    config_dir: Path = args.config_dir.resolve()
+    token_file: Path = args.token_file.resolve()
+
+    prepare_config_dir(config_dir, args.source.resolve(), args.port)
+    if onboard(config_dir, token_file):
+        print(f"onboarded {config_dir}")
+    else:
+        print(f"{config_dir} already onboarded")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
