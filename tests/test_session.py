@@ -473,7 +473,7 @@ def test_constructed_session_is_idle_and_inert() -> None:
         with pytest.raises(SessionError):
             action(T0 + 60)
     with pytest.raises(SessionError):
-        session.pause(T0 + 60, safety=True)
+        session.pause(T0 + 60, safety="instability")
     with pytest.raises(SessionError, match="not ended"):
         session.record()
 
@@ -701,7 +701,7 @@ def test_resuming_a_moving_session_raises() -> None:
 
 def test_safety_pause_from_moving() -> None:
     session = start(warm_up_minutes=1.0)
-    session.pause(T0 + 30, safety=True)
+    session.pause(T0 + 30, safety="instability")
     assert session.state is SessionState.PAUSED_BY_SAFETY
     assert session.metrics.pauses == 1
     assert session.metrics.safety_pauses == 1
@@ -715,18 +715,23 @@ def test_safety_pause_from_moving() -> None:
 def test_safety_pause_overrides_user_pause() -> None:
     session = start()
     session.pause(T0 + 60)
-    session.pause(T0 + 100, safety=True)
+    session.pause(T0 + 100, safety="instability")
     assert session.state is SessionState.PAUSED_BY_SAFETY
     # One halt, one of them for safety; paused time runs from the user pause.
     assert session.metrics.pauses == 1
     assert session.metrics.safety_pauses == 1
     assert session.paused_since == T0 + 60
-    # A user pause cannot downgrade a safety pause, nor can it repeat.
+    # A user pause cannot downgrade a safety pause; another safety event is
+    # recorded without counting another pause.
     with pytest.raises(SessionError):
         session.pause(T0 + 110)
-    with pytest.raises(SessionError):
-        session.pause(T0 + 110, safety=True)
+    session.pause(T0 + 110, safety="safety_key")
     assert session.state is SessionState.PAUSED_BY_SAFETY
+    assert session.metrics.safety_pauses == 1
+    assert [(e.at, e.kind) for e in session.safety_events] == [
+        (T0 + 100, "instability"),
+        (T0 + 110, "safety_key"),
+    ]
     session.resume(T0 + 160)
     assert session.metrics.paused_time == 100.0
     assert session.state is SessionState.BACKWARD
@@ -742,7 +747,7 @@ def test_pause_after_program_end_raises_and_keeps_completion() -> None:
     assert session.paused_since is None
     assert session.metrics.pauses == 0
     with pytest.raises(SessionError):
-        session.pause(T0 + 95, safety=True)
+        session.pause(T0 + 95, safety="instability")
     with pytest.raises(SessionError):
         session.resume(T0 + 100)
 
@@ -772,15 +777,18 @@ def test_interrupt_does_not_count_time_since_last_update() -> None:
 
 def test_interrupt_while_paused_keeps_pause_start() -> None:
     session = start(warm_up_minutes=1.0)
-    session.pause(T0 + 30, safety=True)
+    session.pause(T0 + 30, safety="instability")
     session.interrupt(T0 + 100)
     session.interrupt(T0 + 120)  # Home Assistant restarted again
     assert session.state is SessionState.INTERRUPTED
     assert session.paused_since == T0 + 30
     with pytest.raises(SessionError):
         session.pause(T0 + 130)
-    with pytest.raises(SessionError):
-        session.pause(T0 + 130, safety=True)
+    # A safety event while interrupted is recorded; the session stays
+    # interrupted (the walker decides when to resume).
+    session.pause(T0 + 130, safety="safety_key")
+    assert session.state is SessionState.INTERRUPTED
+    assert len(session.safety_events) == 2
     session.resume(T0 + 200)
     assert session.state is SessionState.WARM_UP
     assert session.metrics.paused_time == 170.0
@@ -1013,7 +1021,7 @@ def _paused_session() -> Session:
     )
     session.advance(T0 + 130, belt_speed=1.9)
     session.pause(T0 + 140)
-    session.pause(T0 + 150, safety=True)
+    session.pause(T0 + 150, safety="instability")
     return session
 
 
@@ -1186,7 +1194,7 @@ def test_record_of_a_completed_session() -> None:
         cool_down_minutes=1.0,
     )
     session.advance(T0 + 100)
-    session.pause(T0 + 100, safety=True)
+    session.pause(T0 + 100, safety="instability")
     session.resume(T0 + 130)
     session.advance(T0 + 1000)
     record = session.record()
@@ -1557,8 +1565,25 @@ def test_suggestion_from_a_real_session_record() -> None:
 
     unstable = start(ProgramKind.STARTER, backward_minutes=3.0, now=T0 + 1000)
     unstable.advance(T0 + 1090)
-    unstable.pause(T0 + 1090, safety=True)
+    unstable.pause(T0 + 1090, safety="instability")
     unstable.stop(T0 + 1100)
     records = [session.record(), unstable.record()]
     # 1.5 minutes walked, one back: floor of one minute.
     assert suggest_backward_minutes(records, Experience.BEGINNER) == 1.0
+
+
+def test_safety_events_survive_storage_and_reach_the_record() -> None:
+    session = start(backward_minutes=2.0)
+    session.advance(T0 + 30)
+    session.pause(T0 + 30, safety="safety_key")
+    restored = Session.from_dict(json.loads(json.dumps(session.as_dict())))
+    assert restored.safety_events == session.safety_events
+    restored.stop(T0 + 40)
+    record = restored.record()
+    assert [(e.at, e.kind) for e in record.safety_events] == [(T0 + 30, "safety_key")]
+    data = json.loads(json.dumps(record.as_dict()))
+    assert data["safety_events"] == [{"at": T0 + 30, "kind": "safety_key"}]
+    assert SessionRecord.from_dict(data) == record
+    # Records stored before safety events existed still load.
+    del data["safety_events"]
+    assert SessionRecord.from_dict(data).safety_events == ()

@@ -70,7 +70,7 @@ async def test_restart_mid_session(
     await hass.async_block_till_done()
     stored = copy.deepcopy(hass_storage[_key(mock_config_entry)])
     assert stored["data"]["active"]["state"] == "interrupted"
-    assert stored["data"]["sessions"] == [RECORD]
+    assert stored["data"]["sessions"] == [{**RECORD, "safety_events": []}]
 
     # Start again from what was stored.
     await hass.config_entries.async_unload(mock_config_entry.entry_id)

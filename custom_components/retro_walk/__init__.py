@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
+from homeassistant.const import CONF_ADDRESS, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
@@ -10,6 +10,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_PAUSE_CONTROL,
+    CONF_REMOTE_CONTROL,
     CONF_SPEED_CONTROL,
     CONF_SPEED_SENSOR,
     CONF_STOP_CONTROL,
@@ -21,12 +22,14 @@ from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator, RetroWalkDa
 from .history import HistoryStore
 from .services import async_setup_services
 from .treadmill import NoTreadmill, Treadmill
+from .treadmill.ftms import FtmsTreadmill
 from .treadmill.linked import LinkedTreadmill
 from .treadmill.simulated import SimulatedTreadmill
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.EVENT,
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,
@@ -47,6 +50,13 @@ def _treadmill(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> Treadmill:
     kind = TreadmillType(data[CONF_TREADMILL_TYPE])
     if kind is TreadmillType.SIMULATED:
         return SimulatedTreadmill(lambda: dt_util.utcnow().timestamp())
+    if kind is TreadmillType.FTMS:
+        return FtmsTreadmill(
+            hass,
+            data[CONF_ADDRESS],
+            remote_control=bool(entry.options.get(CONF_REMOTE_CONTROL, False)),
+            name=entry.title,
+        )
     if kind is TreadmillType.LINKED:
         return LinkedTreadmill(
             hass,

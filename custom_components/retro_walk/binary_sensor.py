@@ -2,23 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import RetroWalkConfigEntry
-from .entity import RetroWalkEntity
+from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator
+from .entity import RetroWalkEntity, has_ftms, treadmill_available
 
 PARALLEL_UPDATES = 0
 
-SESSION_ACTIVE = BinarySensorEntityDescription(
-    key="session_active",
-    translation_key="session_active",
-    device_class=BinarySensorDeviceClass.RUNNING,
+
+@dataclass(frozen=True, kw_only=True)
+class RetroWalkBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """Describes a Retro Walk binary sensor."""
+
+    is_on_fn: Callable[[RetroWalkCoordinator], bool]
+    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+
+
+BINARY_SENSORS: tuple[RetroWalkBinarySensorEntityDescription, ...] = (
+    RetroWalkBinarySensorEntityDescription(
+        key="session_active",
+        translation_key="session_active",
+        device_class=BinarySensorDeviceClass.RUNNING,
+        is_on_fn=lambda coordinator: coordinator.data.active,
+    ),
+    RetroWalkBinarySensorEntityDescription(
+        key="treadmill_connected",
+        translation_key="treadmill_connected",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=treadmill_available,
+        exists_fn=has_ftms,
+    ),
 )
 
 
@@ -28,15 +52,20 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the station's binary sensors."""
+    coordinator = entry.runtime_data.coordinator
     async_add_entities(
-        [RetroWalkSessionActive(entry.runtime_data.coordinator, SESSION_ACTIVE)]
+        RetroWalkBinarySensor(coordinator, description)
+        for description in BINARY_SENSORS
+        if description.exists_fn(coordinator)
     )
 
 
-class RetroWalkSessionActive(RetroWalkEntity, BinarySensorEntity):
-    """On while a session is under way, paused or not."""
+class RetroWalkBinarySensor(RetroWalkEntity, BinarySensorEntity):
+    """A yes/no fact about the station."""
+
+    entity_description: RetroWalkBinarySensorEntityDescription
 
     @property
     def is_on(self) -> bool:
-        """Whether a session is under way."""
-        return self.coordinator.data.active
+        """The fact."""
+        return self.entity_description.is_on_fn(self.coordinator)

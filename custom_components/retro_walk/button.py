@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator
-from .entity import RetroWalkEntity
+from .entity import RetroWalkEntity, has_remote_ftms, treadmill_available
 
 PARALLEL_UPDATES = 1
 
@@ -20,6 +20,12 @@ class RetroWalkButtonEntityDescription(ButtonEntityDescription):
     """Describes a Retro Walk button."""
 
     press_fn: Callable[[RetroWalkCoordinator], Awaitable[None]]
+    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+    available_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+
+
+# One press of "speed up" or "slow down", km/h.
+SPEED_STEP = 0.5
 
 
 BUTTONS: tuple[RetroWalkButtonEntityDescription, ...] = (
@@ -33,6 +39,20 @@ BUTTONS: tuple[RetroWalkButtonEntityDescription, ...] = (
         translation_key="resume",
         press_fn=lambda coordinator: coordinator.async_resume(),
     ),
+    RetroWalkButtonEntityDescription(
+        key="speed_up",
+        translation_key="speed_up",
+        press_fn=lambda coordinator: coordinator.async_step_speed(SPEED_STEP),
+        exists_fn=has_remote_ftms,
+        available_fn=treadmill_available,
+    ),
+    RetroWalkButtonEntityDescription(
+        key="slow_down",
+        translation_key="slow_down",
+        press_fn=lambda coordinator: coordinator.async_step_speed(-SPEED_STEP),
+        exists_fn=has_remote_ftms,
+        available_fn=treadmill_available,
+    ),
 )
 
 
@@ -44,7 +64,9 @@ async def async_setup_entry(
     """Set up the station's buttons."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
-        RetroWalkButton(coordinator, description) for description in BUTTONS
+        RetroWalkButton(coordinator, description)
+        for description in BUTTONS
+        if description.exists_fn(coordinator)
     )
 
 
@@ -52,6 +74,13 @@ class RetroWalkButton(RetroWalkEntity, ButtonEntity):
     """A button that commands the session."""
 
     entity_description: RetroWalkButtonEntityDescription
+
+    @property
+    def available(self) -> bool:
+        """Belt buttons need the treadmill."""
+        return super().available and self.entity_description.available_fn(
+            self.coordinator
+        )
 
     async def async_press(self) -> None:
         """Run the command."""

@@ -23,12 +23,19 @@ CONF_STOP_CONTROL: Final = "stop_control"
 CONF_WARM_UP_MINUTES: Final = "warm_up_minutes"
 CONF_COOL_DOWN_MINUTES: Final = "cool_down_minutes"
 CONF_FORWARD_SPEED: Final = "forward_speed"
+CONF_STOP_CONFIRM_SECONDS: Final = "stop_confirm_seconds"
+CONF_REMOTE_CONTROL: Final = "remote_control"
 
 DEFAULT_BODY_MASS: Final = 70.0
 DEFAULT_WEEKLY_GOAL: Final = 60
 DEFAULT_WARM_UP_MINUTES: Final = 3.0
 DEFAULT_COOL_DOWN_MINUTES: Final = 2.0
 DEFAULT_FORWARD_SPEED: Final = 3.0
+DEFAULT_STOP_CONFIRM_SECONDS: Final = 5.0
+
+# Fired on the event bus when a belt was told to stop and was not seen at rest.
+EVENT_TREADMILL_DID_NOT_STOP: Final = "retro_walk_treadmill_did_not_stop"
+ISSUE_TREADMILL_DID_NOT_STOP: Final = "treadmill_did_not_stop"
 
 
 class TreadmillType(StrEnum):
@@ -37,6 +44,14 @@ class TreadmillType(StrEnum):
     NONE = "none"
     SIMULATED = "simulated"
     LINKED = "linked"
+    FTMS = "ftms"
+
+
+class StationEvent(StrEnum):
+    """What the station's event entities report."""
+
+    SAFETY_KEY_STOP = "safety_key_stop"
+    DID_NOT_STOP = "did_not_stop"
 
 
 # Service names and fields.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 import logging
@@ -10,9 +10,10 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -21,18 +22,24 @@ from .const import (
     CONF_COOL_DOWN_MINUTES,
     CONF_EXPERIENCE,
     CONF_FORWARD_SPEED,
+    CONF_STOP_CONFIRM_SECONDS,
     CONF_WARM_UP_MINUTES,
     CONF_WEEKLY_GOAL,
     DEFAULT_COOL_DOWN_MINUTES,
     DEFAULT_FORWARD_SPEED,
+    DEFAULT_STOP_CONFIRM_SECONDS,
     DEFAULT_WARM_UP_MINUTES,
     DOMAIN,
+    EVENT_TREADMILL_DID_NOT_STOP,
+    ISSUE_TREADMILL_DID_NOT_STOP,
+    StationEvent,
 )
 from .history import HistoryStore
 from .session import (
     DEFAULT_BACKWARD_SPEED_KMH,
     MAX_BACKWARD_MINUTES,
     MIN_BACKWARD_MINUTES,
+    MIN_SPEED_KMH,
     SPEED_CAP_KMH,
     Experience,
     PhaseChange,
@@ -48,7 +55,8 @@ from .session import (
     suggest_backward_minutes,
     weekly_summary,
 )
-from .treadmill import Treadmill, TreadmillError
+from .treadmill import Treadmill, TreadmillError, TreadmillEvent
+from .treadmill.ftms import FtmsTreadmill
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -92,6 +100,7 @@ class StationStatus:
     target_speed: float
     weekly: WeeklySummary
     next_backward_minutes: float
+    telemetry: dict[str, Any]
 
     @property
     def active(self) -> bool:
@@ -131,6 +140,11 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             None
         )
         self._last_state = SessionState.IDLE
+        self._standstill_check: CALLBACK_TYPE | None = None
+        self._standstill_reason = ""
+        self._station_listeners: list[
+            Callable[[StationEvent, dict[str, Any]], None]
+        ] = []
 
     # Configuration --------------------------------------------------------
 
@@ -200,6 +214,10 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         self.config_entry.async_on_unload(
             self.treadmill.add_listener(self._async_treadmill_changed)
         )
+        self.config_entry.async_on_unload(
+            self.treadmill.add_event_listener(self._async_treadmill_event)
+        )
+        self.config_entry.async_on_unload(self._async_cancel_standstill_check)
         await self.treadmill.async_start()
         session = history.active
         if session is not None and session.is_active:
@@ -217,7 +235,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
                 and self.treadmill.available
                 and self.treadmill.moving
             ):
-                await self._async_belt(self.treadmill.async_pause())
+                await self._async_belt_halt("restart")
         elif session is not None:
             history.active = None
         self._last_state = self._status().state
@@ -284,6 +302,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         session = self.session
         belt = self.treadmill.speed if self.treadmill.has_belt else None
         weekly, suggestion = self._progress()
+        telemetry = dict(self.treadmill.telemetry)
         if session is None:
             return StationStatus(
                 state=SessionState.IDLE,
@@ -302,6 +321,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
                 target_speed=0.0,
                 weekly=weekly,
                 next_backward_minutes=suggestion,
+                telemetry=telemetry,
             )
         metrics = session.metrics
         return StationStatus(
@@ -323,6 +343,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             target_speed=session.target_speed,
             weekly=weekly,
             next_backward_minutes=suggestion,
+            telemetry=telemetry,
         )
 
     def _async_publish(self) -> None:
@@ -334,6 +355,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     @callback
     def _async_treadmill_changed(self) -> None:
+        self._async_check_standstill()
         self._async_publish()
 
     # Ticking --------------------------------------------------------------
@@ -376,9 +398,9 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
                     "%s: the belt may still run after the session", self.name
                 )
         else:
-            await self._async_belt(self.treadmill.async_set_speed(change.segment.speed))
+            await self._async_belt_run(change.segment.speed)
 
-    async def _async_belt(self, command: Any) -> bool:
+    async def _async_belt(self, command: Awaitable[None]) -> bool:
         """Run a treadmill command; log and report failure instead of raising."""
         try:
             await command
@@ -387,6 +409,153 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             return False
         return True
 
+    async def _async_belt_run(self, speed: float) -> bool:
+        """Run the belt at ``speed`` (left to the walker without remote control)."""
+        self._async_cancel_standstill_check()
+        if not self.treadmill.remote_control:
+            return True
+        return await self._async_belt(self.treadmill.async_set_speed(speed))
+
+    async def _async_belt_halt(self, reason: str, *, stop: bool = False) -> bool:
+        """Pause (or stop) the belt, then make sure it really comes to rest."""
+        treadmill = self.treadmill
+        ok = await self._async_belt(
+            treadmill.async_stop() if stop else treadmill.async_pause()
+        )
+        self._async_expect_standstill(reason)
+        return ok
+
+    # Confirming that the belt stops ------------------------------------------
+
+    @property
+    def standstill_timeout(self) -> float:
+        """Seconds the belt has to come to rest after a pause or stop."""
+        return float(
+            self._option(CONF_STOP_CONFIRM_SECONDS, DEFAULT_STOP_CONFIRM_SECONDS)
+        )
+
+    @callback
+    def _async_expect_standstill(self, reason: str) -> None:
+        """Watch the measured belt speed fall to zero within the timeout."""
+        if not self.treadmill.has_belt:
+            return
+        self._async_cancel_standstill_check()
+        self._standstill_reason = reason
+        self._standstill_check = async_call_later(
+            self.hass, self.standstill_timeout, self._async_standstill_deadline
+        )
+        self._async_check_standstill()
+
+    @callback
+    def _async_cancel_standstill_check(self) -> None:
+        if self._standstill_check is not None:
+            self._standstill_check()
+            self._standstill_check = None
+
+    @callback
+    def _async_check_standstill(self) -> None:
+        """Clear the standstill check once the belt is seen at rest."""
+        if self._standstill_check is None or self.treadmill.speed != 0:
+            return
+        self._async_cancel_standstill_check()
+        ir.async_delete_issue(self.hass, DOMAIN, self._did_not_stop_issue)
+
+    @property
+    def _did_not_stop_issue(self) -> str:
+        return f"{ISSUE_TREADMILL_DID_NOT_STOP}_{self.config_entry.entry_id}"
+
+    @callback
+    def _async_standstill_deadline(self, _now: Any) -> None:
+        """Time is up and the belt was never seen at rest: alert."""
+        self._standstill_check = None
+        speed = self.treadmill.speed
+        _LOGGER.error(
+            "The treadmill of %s did not stop within %s s after %s (speed: %s)",
+            self.name,
+            self.standstill_timeout,
+            self._standstill_reason,
+            "unknown" if speed is None else f"{speed} km/h",
+        )
+        data = {
+            "config_entry_id": self.config_entry.entry_id,
+            "station": self.config_entry.title,
+            "reason": self._standstill_reason,
+            "speed": speed,
+            "timeout": self.standstill_timeout,
+        }
+        self.hass.bus.async_fire(EVENT_TREADMILL_DID_NOT_STOP, data)
+        self._async_fire_station_event(StationEvent.DID_NOT_STOP, data)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._did_not_stop_issue,
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.CRITICAL,
+            translation_key=ISSUE_TREADMILL_DID_NOT_STOP,
+            translation_placeholders={
+                "station": self.config_entry.title,
+                "timeout": f"{self.standstill_timeout:g}",
+            },
+        )
+
+    # The machine's own events ---------------------------------------------
+
+    def async_add_station_listener(
+        self, listener: Callable[[StationEvent, dict[str, Any]], None]
+    ) -> Callable[[], None]:
+        """Listen for station events (for the event entities)."""
+        self._station_listeners.append(listener)
+        return lambda: self._station_listeners.remove(listener)
+
+    @callback
+    def _async_fire_station_event(
+        self, event: StationEvent, data: dict[str, Any]
+    ) -> None:
+        for listener in list(self._station_listeners):
+            listener(event, data)
+
+    @callback
+    def _async_treadmill_event(self, event: TreadmillEvent) -> None:
+        self.hass.async_create_task(
+            self._async_handle_treadmill_event(event), eager_start=True
+        )
+
+    async def _async_handle_treadmill_event(self, event: TreadmillEvent) -> None:
+        session = self.session
+        if event is TreadmillEvent.CONSOLE_PAUSE:
+            # Paused on the machine itself: the session follows.
+            if session is not None and session.is_moving:
+                session.pause(self._now())
+                await self.history_store.async_save()
+                self._async_publish()
+            return
+        if event is TreadmillEvent.SAFETY_KEY:
+            self._async_fire_station_event(
+                StationEvent.SAFETY_KEY_STOP, {"station": self.config_entry.title}
+            )
+        if session is not None and session.is_active:
+            await self.async_safety_halt(event.value)
+
+    async def async_safety_halt(self, reason: str) -> None:
+        """Halt for safety: pause the session and the belt, confirm the belt stops.
+
+        Never raises: a belt that does not take the command is caught by the
+        standstill check, which alerts.
+        """
+        await self._async_catch_up()
+        session = self.session
+        if session is not None and session.is_active:
+            session.pause(self._now(), safety=reason)
+            await self.history_store.async_save()
+        if self.treadmill.available:
+            await self._async_belt_halt(reason)
+        else:
+            # Nothing can be commanded: the standstill check will alert.
+            self._async_expect_standstill(reason)
+        self._async_start_ticking()
+        self._async_publish()
+
     async def _async_finish(self) -> bool:
         """Record the ended session, stop the belt and save.
 
@@ -394,7 +563,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         """
         session = self.session
         assert session is not None  # noqa: S101 - only called with a session
-        ok = await self._async_belt(self.treadmill.async_stop())
+        ok = await self._async_belt_halt("session end", stop=True)
         self.records.append(session.record())
         self.history_store.history.active = None
         await self.history_store.async_save()
@@ -412,17 +581,14 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
     ) -> None:
         """Start a session (the selected program unless told otherwise)."""
         if self.session is not None:
-            msg = "session_already_active"
-            raise _translated_error(msg)
+            raise _translated_error("session_already_active")
         if speed is not None and speed > self.speed_cap:
-            msg = "speed_above_cap"
             raise _translated_error(
-                msg,
+                "speed_above_cap",
                 {"speed": f"{speed:g}", "cap": f"{self.speed_cap:g}"},
             )
         if self.treadmill.has_belt and not self.treadmill.available:
-            msg = "treadmill_unavailable"
-            raise _translated_error(msg, validation=False)
+            raise _translated_error("treadmill_unavailable", validation=False)
         settings = ProgramSettings(
             experience=self.experience,
             backward_minutes=self.backward_minutes
@@ -445,12 +611,9 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             body_mass=float(self.config_entry.data[CONF_BODY_MASS]),
             now=self._now(),
         )
-        if not await self._async_belt(
-            self.treadmill.async_set_speed(session.target_speed)
-        ):
-            await self._async_belt(self.treadmill.async_stop())
-            msg = "treadmill_command_failed"
-            raise _translated_error(msg, validation=False)
+        if not await self._async_belt_run(session.target_speed):
+            await self._async_belt_halt("failed start", stop=True)
+            raise _translated_error("treadmill_command_failed", validation=False)
         self.history_store.history.active = session
         await self.history_store.async_save()
         self._async_start_ticking()
@@ -458,46 +621,38 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     def _require_session(self) -> Session:
         if (session := self.session) is None:
-            msg = "no_active_session"
-            raise _translated_error(msg)
+            raise _translated_error("no_active_session")
         return session
 
-    async def async_pause(self, *, safety: bool = False) -> None:
-        """Pause the session and the belt."""
+    async def async_pause(self) -> None:
+        """Pause the session and the belt (the walker asked)."""
         await self._async_catch_up()
         session = self._require_session()
         try:
-            session.pause(self._now(), safety=safety)
+            session.pause(self._now())
         except SessionError as err:
-            msg = "not_running"
-            raise _translated_error(msg) from err
+            raise _translated_error("not_running") from err
         await self.history_store.async_save()
-        ok = await self._async_belt(self.treadmill.async_pause())
+        ok = await self._async_belt_halt("pause")
         self._async_start_ticking()
         self._async_publish()
         if not ok:
-            msg = "treadmill_command_failed"
-            raise _translated_error(msg, validation=False)
+            raise _translated_error("treadmill_command_failed", validation=False)
 
     async def async_resume(self) -> None:
         """Resume a paused or interrupted session; this restarts the belt."""
         session = self._require_session()
         if self.treadmill.has_belt and not self.treadmill.available:
-            msg = "treadmill_unavailable"
-            raise _translated_error(msg, validation=False)
+            raise _translated_error("treadmill_unavailable", validation=False)
         try:
             session.resume(self._now())
         except SessionError as err:
-            msg = "not_paused"
-            raise _translated_error(msg) from err
-        if not await self._async_belt(
-            self.treadmill.async_set_speed(session.target_speed)
-        ):
+            raise _translated_error("not_paused") from err
+        if not await self._async_belt_run(session.target_speed):
             session.pause(self._now())
-            await self._async_belt(self.treadmill.async_pause())
+            await self._async_belt_halt("failed resume")
             self._async_publish()
-            msg = "treadmill_command_failed"
-            raise _translated_error(msg, validation=False)
+            raise _translated_error("treadmill_command_failed", validation=False)
         await self.history_store.async_save()
         self._async_start_ticking()
         self._async_publish()
@@ -509,8 +664,35 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         session.stop(self._now())
         self._async_start_ticking()
         if not await self._async_finish():
-            msg = "treadmill_command_failed"
-            raise _translated_error(msg, validation=False)
+            raise _translated_error("treadmill_command_failed", validation=False)
+
+    # Direct belt controls (remote control only) --------------------------------
+
+    async def async_set_belt_speed(self, speed: float) -> None:
+        """Set the belt speed by hand, within the walker's cap."""
+        if not self.treadmill.remote_control:
+            raise _translated_error("remote_control_off")
+        if speed > self.speed_cap:
+            raise _translated_error(
+                "speed_above_cap",
+                {"speed": f"{speed:g}", "cap": f"{self.speed_cap:g}"},
+            )
+        if not await self._async_belt_run(speed):
+            raise _translated_error("treadmill_command_failed", validation=False)
+
+    async def async_step_speed(self, step: float) -> None:
+        """Speed the belt up or slow it down by ``step`` km/h, within the cap."""
+        current = self.data.telemetry.get("target_speed", self.treadmill.speed or 0.0)
+        speed = round(min(max(float(current) + step, MIN_SPEED_KMH), self.speed_cap), 1)
+        await self.async_set_belt_speed(speed)
+
+    async def async_set_incline(self, incline: float) -> None:
+        """Set the belt's incline (FTMS treadmills with remote control)."""
+        treadmill = self.treadmill
+        if not treadmill.remote_control or not isinstance(treadmill, FtmsTreadmill):
+            raise _translated_error("remote_control_off")
+        if not await self._async_belt(treadmill.async_set_incline(incline)):
+            raise _translated_error("treadmill_command_failed", validation=False)
 
     def history_response(self, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` sessions, for the get_history service."""

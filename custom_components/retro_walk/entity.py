@@ -8,12 +8,29 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import CONF_TREADMILL_TYPE, DOMAIN, TreadmillType
 from .coordinator import RetroWalkCoordinator
+from .treadmill.ftms import FtmsTreadmill
 
 MODELS = {
     TreadmillType.NONE: "Hallway station",
     TreadmillType.SIMULATED: "Simulated treadmill",
     TreadmillType.LINKED: "Linked treadmill",
+    TreadmillType.FTMS: "FTMS treadmill",
 }
+
+
+def has_ftms(coordinator: RetroWalkCoordinator) -> bool:
+    """Whether the station drives a Bluetooth FTMS treadmill."""
+    return isinstance(coordinator.treadmill, FtmsTreadmill)
+
+
+def has_remote_ftms(coordinator: RetroWalkCoordinator) -> bool:
+    """Whether the station may set the FTMS treadmill's speed and incline."""
+    return has_ftms(coordinator) and coordinator.treadmill.remote_control
+
+
+def treadmill_available(coordinator: RetroWalkCoordinator) -> bool:
+    """Whether the treadmill can be read and commanded now."""
+    return coordinator.treadmill.available
 
 
 class RetroWalkEntity(CoordinatorEntity[RetroWalkCoordinator]):

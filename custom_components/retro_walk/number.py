@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from pyftms import SettingRange
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -11,7 +13,7 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import EntityCategory, UnitOfSpeed, UnitOfTime
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfSpeed, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -21,8 +23,9 @@ from .coordinator import (
     RetroWalkConfigEntry,
     RetroWalkCoordinator,
 )
-from .entity import RetroWalkEntity
+from .entity import RetroWalkEntity, has_remote_ftms, treadmill_available
 from .session import MAX_BACKWARD_MINUTES, MIN_BACKWARD_MINUTES, MIN_SPEED_KMH
+from .treadmill.ftms import FtmsTreadmill
 
 PARALLEL_UPDATES = 1
 
@@ -31,9 +34,35 @@ PARALLEL_UPDATES = 1
 class RetroWalkNumberEntityDescription(NumberEntityDescription):
     """Describes a Retro Walk number."""
 
-    setting: str
-    value_fn: Callable[[RetroWalkCoordinator], float]
+    value_fn: Callable[[RetroWalkCoordinator], float | None]
+    set_fn: Callable[[RetroWalkCoordinator, float], Awaitable[None]]
+    min_fn: Callable[[RetroWalkCoordinator], float]
     max_fn: Callable[[RetroWalkCoordinator], float]
+    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+    available_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+
+
+def _range(coordinator: RetroWalkCoordinator, key: str) -> SettingRange | None:
+    treadmill = coordinator.treadmill
+    return treadmill.ranges.get(key) if isinstance(treadmill, FtmsTreadmill) else None
+
+
+def _belt_speed_min(coordinator: RetroWalkCoordinator) -> float:
+    limits = _range(coordinator, "target_speed")
+    return MIN_SPEED_KMH if limits is None else max(limits.min_value, MIN_SPEED_KMH)
+
+
+def _belt_speed_max(coordinator: RetroWalkCoordinator) -> float:
+    limits = _range(coordinator, "target_speed")
+    cap = coordinator.speed_cap
+    return cap if limits is None else min(limits.max_value, cap)
+
+
+def _incline_limit(coordinator: RetroWalkCoordinator, *, upper: bool) -> float:
+    limits = _range(coordinator, "target_inclination")
+    if limits is None:
+        return 15.0 if upper else 0.0
+    return float(limits.max_value if upper else limits.min_value)
 
 
 NUMBERS: tuple[RetroWalkNumberEntityDescription, ...] = (
@@ -43,11 +72,13 @@ NUMBERS: tuple[RetroWalkNumberEntityDescription, ...] = (
         entity_category=EntityCategory.CONFIG,
         device_class=NumberDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MINUTES,
-        native_min_value=MIN_BACKWARD_MINUTES,
         native_step=0.5,
         mode=NumberMode.BOX,
-        setting=SETTING_BACKWARD_MINUTES,
         value_fn=lambda coordinator: coordinator.backward_minutes,
+        set_fn=lambda coordinator, value: coordinator.async_set_setting(
+            SETTING_BACKWARD_MINUTES, value
+        ),
+        min_fn=lambda _: MIN_BACKWARD_MINUTES,
         max_fn=lambda _: MAX_BACKWARD_MINUTES,
     ),
     RetroWalkNumberEntityDescription(
@@ -56,12 +87,43 @@ NUMBERS: tuple[RetroWalkNumberEntityDescription, ...] = (
         entity_category=EntityCategory.CONFIG,
         device_class=NumberDeviceClass.SPEED,
         native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
-        native_min_value=MIN_SPEED_KMH,
         native_step=0.1,
         mode=NumberMode.SLIDER,
-        setting=SETTING_BACKWARD_SPEED,
         value_fn=lambda coordinator: coordinator.backward_speed,
+        set_fn=lambda coordinator, value: coordinator.async_set_setting(
+            SETTING_BACKWARD_SPEED, value
+        ),
+        min_fn=lambda _: MIN_SPEED_KMH,
         max_fn=lambda coordinator: coordinator.speed_cap,
+    ),
+    RetroWalkNumberEntityDescription(
+        key="belt_target_speed",
+        translation_key="belt_target_speed",
+        device_class=NumberDeviceClass.SPEED,
+        native_unit_of_measurement=UnitOfSpeed.KILOMETERS_PER_HOUR,
+        native_step=0.1,
+        mode=NumberMode.BOX,
+        value_fn=lambda coordinator: coordinator.data.telemetry.get("target_speed"),
+        set_fn=lambda coordinator, value: coordinator.async_set_belt_speed(value),
+        min_fn=_belt_speed_min,
+        max_fn=_belt_speed_max,
+        exists_fn=has_remote_ftms,
+        available_fn=treadmill_available,
+    ),
+    RetroWalkNumberEntityDescription(
+        key="belt_incline",
+        translation_key="belt_incline",
+        native_unit_of_measurement=PERCENTAGE,
+        native_step=0.5,
+        mode=NumberMode.BOX,
+        value_fn=lambda coordinator: coordinator.data.telemetry.get(
+            "target_inclination"
+        ),
+        set_fn=lambda coordinator, value: coordinator.async_set_incline(value),
+        min_fn=lambda coordinator: _incline_limit(coordinator, upper=False),
+        max_fn=lambda coordinator: _incline_limit(coordinator, upper=True),
+        exists_fn=has_remote_ftms,
+        available_fn=treadmill_available,
     ),
 )
 
@@ -74,25 +136,39 @@ async def async_setup_entry(
     """Set up the station's numbers."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
-        RetroWalkNumber(coordinator, description) for description in NUMBERS
+        RetroWalkNumber(coordinator, description)
+        for description in NUMBERS
+        if description.exists_fn(coordinator)
     )
 
 
 class RetroWalkNumber(RetroWalkEntity, NumberEntity):
-    """A setting of the next session, kept across restarts."""
+    """A setting of the next session, or a setting of the belt itself."""
 
     entity_description: RetroWalkNumberEntityDescription
 
     @property
-    def native_value(self) -> float:
-        """The current setting."""
+    def native_value(self) -> float | None:
+        """The current value."""
         return self.entity_description.value_fn(self.coordinator)
 
     @property
+    def native_min_value(self) -> float:
+        """The lowest value allowed."""
+        return self.entity_description.min_fn(self.coordinator)
+
+    @property
     def native_max_value(self) -> float:
-        """The highest value allowed (the speed cap for the walker)."""
+        """The highest value allowed (speeds stop at the walker's cap)."""
         return self.entity_description.max_fn(self.coordinator)
 
+    @property
+    def available(self) -> bool:
+        """Belt settings need the treadmill."""
+        return super().available and self.entity_description.available_fn(
+            self.coordinator
+        )
+
     async def async_set_native_value(self, value: float) -> None:
-        """Change the setting."""
-        await self.coordinator.async_set_setting(self.entity_description.setting, value)
+        """Change the value."""
+        await self.entity_description.set_fn(self.coordinator, value)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from pyftms import TrainingStatusCode
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -24,7 +27,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator, StationStatus
-from .entity import RetroWalkEntity
+from .entity import RetroWalkEntity, has_ftms, treadmill_available
 from .session import PhaseKind, SessionState
 
 PARALLEL_UPDATES = 0
@@ -119,7 +122,49 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         suggested_display_precision=1,
         value_fn=lambda status: status.belt_speed,
         exists_fn=lambda coordinator: coordinator.treadmill.has_belt,
-        available_fn=lambda coordinator: coordinator.treadmill.available,
+        available_fn=treadmill_available,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="treadmill_distance",
+        translation_key="treadmill_distance",
+        device_class=SensorDeviceClass.DISTANCE,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfLength.METERS,
+        suggested_display_precision=0,
+        value_fn=lambda status: status.telemetry.get("distance_total"),
+        exists_fn=has_ftms,
+        available_fn=treadmill_available,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="treadmill_elapsed",
+        translation_key="treadmill_elapsed",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=1,
+        value_fn=lambda status: status.telemetry.get("time_elapsed"),
+        exists_fn=has_ftms,
+        available_fn=treadmill_available,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="incline",
+        translation_key="incline",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda status: status.telemetry.get("inclination"),
+        exists_fn=has_ftms,
+        available_fn=treadmill_available,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="training_status",
+        translation_key="training_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[code.name.lower() for code in TrainingStatusCode],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda status: _training_status(status.telemetry),
+        exists_fn=has_ftms,
+        available_fn=treadmill_available,
     ),
     RetroWalkSensorEntityDescription(
         key="target_speed",
@@ -195,6 +240,11 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         value_fn=lambda status: status.next_backward_minutes,
     ),
 )
+
+
+def _training_status(telemetry: dict[str, Any]) -> str | None:
+    code = telemetry.get("training_status")
+    return None if code is None else TrainingStatusCode(code).name.lower()
 
 
 async def async_setup_entry(

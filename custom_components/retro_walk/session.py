@@ -298,6 +298,23 @@ class PhaseChange:
     segment: Segment | None
 
 
+@dataclass(frozen=True, kw_only=True)
+class SafetyEvent:
+    """Something that halted the belt for safety, kept with the session."""
+
+    at: float
+    kind: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise (JSON types only)."""
+        return {"at": self.at, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Restore; raises KeyError/ValueError/TypeError on bad data."""
+        return cls(at=float(data["at"]), kind=str(data["kind"]))
+
+
 @dataclass(kw_only=True)
 class Session:
     """A retro walking session following a program.
@@ -320,6 +337,7 @@ class Session:
     ended_at: float | None = None
     end_reason: EndReason | None = None
     paused_since: float | None = None
+    safety_events: list[SafetyEvent] = field(default_factory=list)
 
     @classmethod
     def start(
@@ -445,8 +463,14 @@ class Session:
             self.state = _state_for(segment.kind)
         return PhaseChange(previous=previous, segment=segment)
 
-    def pause(self, now: float, *, safety: bool = False) -> None:
-        """Halt the session; a safety pause overrides a user pause."""
+    def pause(self, now: float, *, safety: str | None = None) -> None:
+        """Halt the session.
+
+        ``safety`` names why the belt was halted for safety (a safety key, an
+        instability, a lost treadmill...): it is recorded and overrides a user
+        pause. A safety event on a session that is already halted is recorded
+        too, without counting another pause.
+        """
         if self.is_moving:
             self.advance(now)
             if self.state is SessionState.FINISHED:
@@ -455,12 +479,16 @@ class Session:
                 raise SessionError(msg)
             self.paused_since = now
             self.metrics.pauses += 1
-        elif not (safety and self.state is SessionState.PAUSED):
+        elif safety is None or not self.is_active:
             msg = f"cannot pause a session that is {self.state}"
             raise SessionError(msg)
-        if safety:
+        if safety is None:
+            self.state = SessionState.PAUSED
+            return
+        self.safety_events.append(SafetyEvent(at=now, kind=safety))
+        if self.state not in (SessionState.PAUSED_BY_SAFETY, SessionState.INTERRUPTED):
             self.metrics.safety_pauses += 1
-        self.state = SessionState.PAUSED_BY_SAFETY if safety else SessionState.PAUSED
+            self.state = SessionState.PAUSED_BY_SAFETY
 
     def interrupt(self, now: float) -> None:
         """Mark the session interrupted (Home Assistant stopped under it).
@@ -526,11 +554,13 @@ class Session:
             energy=round(metrics.energy, 1),
             pauses=metrics.pauses,
             safety_pauses=metrics.safety_pauses,
+            safety_events=tuple(self.safety_events),
         )
 
     def as_dict(self) -> dict[str, Any]:
         """Serialise for storage (JSON types only)."""
         data = asdict(self)
+        data["safety_events"] = [event.as_dict() for event in self.safety_events]
         data["segments"] = [{**asdict(s), "kind": s.kind.value} for s in self.segments]
         data["program"] = self.program.value
         data["state"] = self.state.value
@@ -582,6 +612,9 @@ class Session:
             ended_at=None if ended_at is None else float(ended_at),
             end_reason=None if end_reason is None else EndReason(end_reason),
             paused_since=None if paused_since is None else float(paused_since),
+            safety_events=[
+                SafetyEvent.from_dict(event) for event in data.get("safety_events", [])
+            ],
         )
 
 
@@ -607,6 +640,7 @@ class SessionRecord:
     energy: float
     pauses: int
     safety_pauses: int
+    safety_events: tuple[SafetyEvent, ...] = ()
 
     @property
     def completed(self) -> bool:
@@ -624,6 +658,7 @@ class SessionRecord:
             **asdict(self),
             "program": self.program.value,
             "end_reason": self.end_reason.value,
+            "safety_events": [event.as_dict() for event in self.safety_events],
         }
 
     @classmethod
@@ -644,6 +679,9 @@ class SessionRecord:
             energy=float(data["energy"]),
             pauses=int(data["pauses"]),
             safety_pauses=int(data["safety_pauses"]),
+            safety_events=tuple(
+                SafetyEvent.from_dict(event) for event in data.get("safety_events", [])
+            ),
         )
 
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
 
 type SpeedListener = Callable[[], None]
+type EventListener = Callable[["TreadmillEvent"], None]
 
 
 class TreadmillError(Exception):
     """A command to the treadmill failed."""
+
+
+class TreadmillEvent(StrEnum):
+    """Things the machine reports on its own."""
+
+    SAFETY_KEY = "safety_key"  # the walker pulled the safety key
+    CONSOLE_PAUSE = "console_pause"  # paused or stopped on the machine's console
+    CONNECTION_LOST = "connection_lost"  # the link to the machine broke
 
 
 class Treadmill(ABC):
@@ -20,19 +31,32 @@ class Treadmill(ABC):
     """
 
     has_belt = True
+    # Whether Retro Walk may start the belt and set its speed. Pausing and
+    # stopping are always allowed: they only ever make the belt safer.
+    remote_control = True
 
     def __init__(self) -> None:
         """Start without listeners."""
         self._listeners: list[SpeedListener] = []
+        self._event_listeners: list[EventListener] = []
 
     def add_listener(self, listener: SpeedListener) -> Callable[[], None]:
         """Call ``listener`` on changes; returns a function that removes it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    def add_event_listener(self, listener: EventListener) -> Callable[[], None]:
+        """Call ``listener`` with the machine's own events."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
     def _notify(self) -> None:
         for listener in list(self._listeners):
             listener()
+
+    def _fire(self, event: TreadmillEvent) -> None:
+        for listener in list(self._event_listeners):
+            listener(event)
 
     async def async_start(self) -> None:  # noqa: B027 - optional hook
         """Begin watching the machine."""
@@ -49,6 +73,11 @@ class Treadmill(ABC):
     @abstractmethod
     def speed(self) -> float | None:
         """The measured belt speed, km/h."""
+
+    @property
+    def telemetry(self) -> dict[str, Any]:
+        """What the machine reports beyond its speed (FTMS field names)."""
+        return {}
 
     @property
     def moving(self) -> bool:

@@ -1,0 +1,67 @@
+"""Event entities of a Retro Walk station: what the treadmill reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import StationEvent
+from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator
+from .entity import RetroWalkEntity
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetroWalkEventEntityDescription(EventEntityDescription):
+    """Describes a Retro Walk event entity."""
+
+    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+
+
+EVENTS: tuple[RetroWalkEventEntityDescription, ...] = (
+    RetroWalkEventEntityDescription(
+        key="treadmill",
+        translation_key="treadmill",
+        event_types=[StationEvent.SAFETY_KEY_STOP, StationEvent.DID_NOT_STOP],
+        exists_fn=lambda coordinator: coordinator.treadmill.has_belt,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: RetroWalkConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the station's event entities."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        RetroWalkEvent(coordinator, description)
+        for description in EVENTS
+        if description.exists_fn(coordinator)
+    )
+
+
+class RetroWalkEvent(RetroWalkEntity, EventEntity):
+    """Reports the station's events as they happen."""
+
+    entity_description: RetroWalkEventEntityDescription
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for the station's events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_add_station_listener(self._async_station_event)
+        )
+
+    @callback
+    def _async_station_event(self, event: StationEvent, data: dict[str, Any]) -> None:
+        if event in self.event_types:
+            self._trigger_event(event.value, data)
+            self.async_write_ha_state()

@@ -1,0 +1,280 @@
+"""A Bluetooth FTMS (Fitness Machine Service) treadmill, through pyftms."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import logging
+from typing import Any
+
+from bleak.exc import BleakError
+from pyftms import (
+    ControlEvent,
+    FitnessMachine,
+    MachineType,
+    ResultCode,
+    SettingRange,
+    SetupEvent,
+    UpdateEvent,
+    get_client,
+)
+from pyftms.client.errors import CharacteristicNotFound
+
+from homeassistant.components import bluetooth
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+
+from . import Treadmill, TreadmillError, TreadmillEvent
+
+_LOGGER = logging.getLogger(__name__)
+
+FTMS_SERVICE_UUID = "00001826-0000-1000-8000-00805f9b34fb"
+# How long one control-point command may take before it counts as failed.
+COMMAND_TIMEOUT = 2.0
+SPEED_KEY = "speed_instant"
+TARGET_SPEED_KEY = "target_speed"
+INCLINE_KEY = "inclination"
+# What a failed connection attempt may raise (bleak-retry-connector raises
+# BleakError subclasses; pyftms asserts on malformed feature data).
+CONNECT_ERRORS = (BleakError, TimeoutError, CharacteristicNotFound, AssertionError)
+# What a command may raise besides answering a result code (pyftms raises
+# ValueError when the machine answers another request).
+COMMAND_ERRORS = (BleakError, TimeoutError, ValueError)
+
+
+class FtmsTreadmill(Treadmill):
+    """Keeps a connection to an FTMS treadmill and drives it.
+
+    The machine is attached when it advertises and re-attached after it was
+    power-cycled or out of range, without restarting Home Assistant.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        address: str,
+        *,
+        remote_control: bool,
+        name: str,
+    ) -> None:
+        """Follow the treadmill at ``address``."""
+        super().__init__()
+        self._hass = hass
+        self.address = address
+        self.remote_control = remote_control
+        self._name = name
+        self._client: FitnessMachine | None = None
+        self._connecting: asyncio.Task[None] | None = None
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._closed = False
+        # Logged once when it goes away and once when it comes back.
+        self._reported_unavailable = False
+        self._belt_running = False
+        self._telemetry: dict[str, Any] = {}
+
+    # Connection ----------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Watch the machine's advertisements (and connect to it when seen)."""
+        self._unsubscribe = [
+            bluetooth.async_register_callback(
+                self._hass,
+                self._async_advertised,
+                bluetooth.BluetoothCallbackMatcher(
+                    address=self.address, connectable=True
+                ),
+                bluetooth.BluetoothScanningMode.ACTIVE,
+            ),
+            bluetooth.async_track_unavailable(
+                self._hass, self._async_out_of_range, self.address, connectable=True
+            ),
+        ]
+        if info := bluetooth.async_last_service_info(
+            self._hass, self.address, connectable=True
+        ):
+            self._async_advertised(info, bluetooth.BluetoothChange.ADVERTISEMENT)
+
+    async def async_close(self) -> None:
+        """Disconnect and stop watching."""
+        self._closed = True
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        if self._connecting is not None:
+            self._connecting.cancel()
+        if self._client is not None:
+            try:
+                await self._client.disconnect()
+            except BleakError as err:
+                _LOGGER.debug("Disconnecting %s failed: %s", self._name, err)
+
+    @callback
+    def _async_advertised(
+        self,
+        info: bluetooth.BluetoothServiceInfoBleak,
+        change: bluetooth.BluetoothChange,
+    ) -> None:
+        """The machine advertised: keep its device fresh and (re)connect."""
+        if self._client is None:
+            self._client = get_client(
+                info.device,
+                MachineType.TREADMILL,
+                timeout=COMMAND_TIMEOUT,
+                on_ftms_event=self._on_ftms_event,
+                on_disconnect=self._on_disconnect,
+            )
+        else:
+            self._client.set_ble_device_and_advertisement_data(
+                info.device, info.advertisement
+            )
+        if (
+            not self._client.is_connected
+            and self._connecting is None
+            and not self._closed
+        ):
+            self._connecting = self._hass.async_create_background_task(
+                self._async_connect(), f"retro_walk connect {self.address}"
+            )
+
+    async def _async_connect(self) -> None:
+        client = self._client
+        assert client is not None  # noqa: S101 - set before connecting
+        try:
+            await client.connect()
+        except CONNECT_ERRORS as err:
+            self._report_unavailable(f"cannot connect: {err!r}")
+            return
+        finally:
+            self._connecting = None
+        if self._reported_unavailable:
+            _LOGGER.info("Treadmill %s is connected again", self._name)
+            self._reported_unavailable = False
+        else:
+            _LOGGER.debug("Connected to treadmill %s", self._name)
+        self._notify()
+
+    def _report_unavailable(self, why: str) -> None:
+        if not self._reported_unavailable:
+            _LOGGER.info("Treadmill %s is unavailable: %s", self._name, why)
+            self._reported_unavailable = True
+        self._notify()
+
+    @callback
+    def _async_out_of_range(self, info: bluetooth.BluetoothServiceInfoBleak) -> None:
+        """No more advertisements (a connected machine may stop advertising)."""
+        if not self.available:
+            self._report_unavailable("out of range or switched off")
+
+    def _on_disconnect(self, client: FitnessMachine) -> None:
+        self._belt_running = False
+        self._telemetry.pop(SPEED_KEY, None)
+        if self._closed:
+            return
+        self._report_unavailable("connection lost")
+        self._fire(TreadmillEvent.CONNECTION_LOST)
+
+    @property
+    def available(self) -> bool:
+        """Whether the machine is connected."""
+        return self._client is not None and self._client.is_connected
+
+    # Telemetry -----------------------------------------------------------
+
+    def _on_ftms_event(
+        self, event: UpdateEvent | SetupEvent | ControlEvent | Any
+    ) -> None:
+        if isinstance(event, UpdateEvent | SetupEvent):
+            self._telemetry.update(event.event_data)
+        elif isinstance(event, ControlEvent):
+            self._belt_running = event.event_id == "start"
+            if event.event_source == "safety":
+                _LOGGER.warning("Safety key stop on treadmill %s", self._name)
+                self._fire(TreadmillEvent.SAFETY_KEY)
+            elif event.event_source == "user" and event.event_id in ("pause", "stop"):
+                self._fire(TreadmillEvent.CONSOLE_PAUSE)
+        self._notify()
+
+    @property
+    def telemetry(self) -> dict[str, Any]:
+        """The machine's latest readings and targets (pyftms field names)."""
+        return self._telemetry if self.available else {}
+
+    @property
+    def speed(self) -> float | None:
+        """The belt speed the machine reports, km/h."""
+        if not self.available:
+            return None
+        value = self._telemetry.get(SPEED_KEY)
+        return None if value is None else float(value)
+
+    @property
+    def incline(self) -> float | None:
+        """The incline the machine reports, %."""
+        value = self._telemetry.get(INCLINE_KEY)
+        return None if value is None or not self.available else float(value)
+
+    @property
+    def ranges(self) -> dict[str, SettingRange]:
+        """The supported setting ranges (target speed, inclination)."""
+        return {} if self._client is None else dict(self._client.supported_ranges)
+
+    @property
+    def machine(self) -> FitnessMachine | None:
+        """The pyftms client, once the machine was seen."""
+        return self._client
+
+    # Commands ------------------------------------------------------------
+
+    async def _async_command(
+        self, what: str, command: Callable[[FitnessMachine], Awaitable[ResultCode]]
+    ) -> None:
+        """Send a command; anything but SUCCESS raises TreadmillError."""
+        client = self._client
+        if client is None or not client.is_connected:
+            raise TreadmillError(f"{what}: the treadmill is not connected")
+        try:
+            result = await command(client)
+        except COMMAND_ERRORS as err:
+            raise TreadmillError(f"{what}: {err!r}") from err
+        if result != ResultCode.SUCCESS:
+            raise TreadmillError(f"{what}: the treadmill answered {result.name}")
+
+    def _require_remote_control(self, what: str) -> None:
+        if not self.remote_control:
+            raise TreadmillError(f"{what}: remote control of the belt is off")
+
+    def _clamp(self, key: str, value: float) -> float:
+        if (limits := self.ranges.get(key)) is not None:
+            value = min(max(value, limits.min_value), limits.max_value)
+        return round(value, 2)
+
+    async def async_set_speed(self, speed: float) -> None:
+        """Start or resume the belt when needed, then set its target speed."""
+        self._require_remote_control("set speed")
+        if speed <= 0:
+            await self.async_pause()
+            return
+        if not self._belt_running:
+            await self._async_command("start", lambda client: client.start_resume())
+            self._belt_running = True
+        value = self._clamp(TARGET_SPEED_KEY, speed)
+        await self._async_command(
+            "set speed", lambda client: client.set_target_speed(value)
+        )
+
+    async def async_set_incline(self, incline: float) -> None:
+        """Set the target incline (%)."""
+        self._require_remote_control("set incline")
+        value = self._clamp("target_inclination", incline)
+        await self._async_command(
+            "set incline", lambda client: client.set_target_inclination(value)
+        )
+
+    async def async_pause(self) -> None:
+        """FTMS pause: the belt stops, the machine keeps its session."""
+        await self._async_command("pause", lambda client: client.pause())
+        self._belt_running = False
+
+    async def async_stop(self) -> None:
+        """FTMS stop: the belt stops and the machine ends its session."""
+        await self._async_command("stop", lambda client: client.stop())
+        self._belt_running = False
