@@ -81,15 +81,19 @@ async def async_load_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 
 
 async def async_add_station(
-    hass: HomeAssistant, data: dict[str, Any], *, unique_id: str | None = None
+    hass: HomeAssistant,
+    data: dict[str, Any],
+    *,
+    unique_id: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> MockConfigEntry:
-    """Create a station from its data, with the test options, and set it up."""
+    """Create a station from its data (test options by default) and set it up."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=data[CONF_NAME],
         unique_id=unique_id,
         data=dict(data),
-        options=dict(STATION_OPTIONS),
+        options=dict(STATION_OPTIONS if options is None else options),
     )
     await async_load_entry(hass, entry)
     return entry

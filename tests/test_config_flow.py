@@ -536,12 +536,13 @@ async def test_options_flow(
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert _defaults(result) == STATION_OPTIONS
+    assert _defaults(result) == {**STATION_OPTIONS, "stop_confirm_seconds": 5.0}
 
     new_options = {
         CONF_WARM_UP_MINUTES: 5.0,
         CONF_COOL_DOWN_MINUTES: 0.0,
         CONF_FORWARD_SPEED: 2.5,
+        "stop_confirm_seconds": 8.0,
     }
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], new_options

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyftms import (
+    MachineType,
+    NotFitnessMachineError,
+    get_machine_type_from_service_data,
+)
 import voluptuous as vol
 
+from homeassistant.components.bluetooth import (
+    BluetoothServiceInfoBleak,
+    async_discovered_service_info,
+)
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import CONF_NAME, UnitOfMass, UnitOfSpeed, UnitOfTime
+from homeassistant.const import (
+    CONF_ADDRESS,
+    CONF_NAME,
+    UnitOfMass,
+    UnitOfSpeed,
+    UnitOfTime,
+)
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 from homeassistant.util import slugify
@@ -23,8 +38,10 @@ from .const import (
     CONF_EXPERIENCE,
     CONF_FORWARD_SPEED,
     CONF_PAUSE_CONTROL,
+    CONF_REMOTE_CONTROL,
     CONF_SPEED_CONTROL,
     CONF_SPEED_SENSOR,
+    CONF_STOP_CONFIRM_SECONDS,
     CONF_STOP_CONTROL,
     CONF_TREADMILL_TYPE,
     CONF_WARM_UP_MINUTES,
@@ -32,6 +49,7 @@ from .const import (
     DEFAULT_BODY_MASS,
     DEFAULT_COOL_DOWN_MINUTES,
     DEFAULT_FORWARD_SPEED,
+    DEFAULT_STOP_CONFIRM_SECONDS,
     DEFAULT_WARM_UP_MINUTES,
     DEFAULT_WEEKLY_GOAL,
     DOMAIN,
@@ -76,8 +94,11 @@ def _number(low: float, high: float, step: float, unit: str) -> selector.NumberS
     )
 
 
-def _walker_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
-    return {
+def _walker_schema(
+    defaults: dict[str, Any], treadmill_types: list[TreadmillType] | None
+) -> dict[vol.Marker, Any]:
+    """Walker fields, and the treadmill type among ``treadmill_types``."""
+    schema: dict[vol.Marker, Any] = {
         vol.Required(
             CONF_BODY_MASS, default=defaults.get(CONF_BODY_MASS, DEFAULT_BODY_MASS)
         ): _number(20, 300, 0.1, UnitOfMass.KILOGRAMS),
@@ -95,17 +116,36 @@ def _walker_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
             CONF_WEEKLY_GOAL,
             default=defaults.get(CONF_WEEKLY_GOAL, DEFAULT_WEEKLY_GOAL),
         ): _number(5, 600, 5, UnitOfTime.MINUTES),
-        vol.Required(
-            CONF_TREADMILL_TYPE,
-            default=defaults.get(CONF_TREADMILL_TYPE, TreadmillType.NONE.value),
-        ): selector.SelectSelector(
+    }
+    if treadmill_types:
+        schema[
+            vol.Required(
+                CONF_TREADMILL_TYPE,
+                default=defaults.get(CONF_TREADMILL_TYPE, TreadmillType.NONE.value),
+            )
+        ] = selector.SelectSelector(
             selector.SelectSelectorConfig(
-                options=[kind.value for kind in TreadmillType],
+                options=[kind.value for kind in treadmill_types],
                 translation_key=CONF_TREADMILL_TYPE,
                 mode=selector.SelectSelectorMode.LIST,
             )
-        ),
+        )
+    return schema
+
+
+def _remote_control(default: bool) -> dict[vol.Marker, Any]:  # noqa: FBT001
+    return {
+        vol.Required(CONF_REMOTE_CONTROL, default=default): selector.BooleanSelector()
     }
+
+
+def _is_treadmill(info: BluetoothServiceInfoBleak) -> bool:
+    """Whether an FTMS advertisement comes from a treadmill."""
+    try:
+        machine_type = get_machine_type_from_service_data(info.advertisement)
+    except NotFitnessMachineError:
+        return False
+    return bool(machine_type and MachineType.TREADMILL in machine_type)
 
 
 def _entity(domains: list[str]) -> selector.EntitySelector:
@@ -142,6 +182,27 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start with nothing entered."""
         self._data: dict[str, Any] = {}
+        self._discovery: BluetoothServiceInfoBleak | None = None
+
+    def _name_taken(self, slug: str) -> bool:
+        """Whether another station has this name (FTMS stations are keyed by address)."""
+        return any(
+            _station_slug(entry.title) == slug
+            for entry in self._async_current_entries(include_ignore=False)
+        )
+
+    def _create_ftms_entry(
+        self, data: dict[str, Any], address: str, *, remote_control: bool
+    ) -> ConfigFlowResult:
+        return self.async_create_entry(
+            title=data[CONF_NAME],
+            data={
+                **data,
+                CONF_TREADMILL_TYPE: TreadmillType.FTMS,
+                CONF_ADDRESS: address,
+            },
+            options={CONF_REMOTE_CONTROL: remote_control},
+        )
 
     @staticmethod
     @callback
@@ -178,15 +239,19 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 await self.async_set_unique_id(slug)
                 self._abort_if_unique_id_configured()
+                if self._name_taken(slug):
+                    return self.async_abort(reason="already_configured")
                 self._data = {**user_input, CONF_NAME: name}
                 if user_input[CONF_TREADMILL_TYPE] == TreadmillType.LINKED:
                     return await self.async_step_linked()
+                if user_input[CONF_TREADMILL_TYPE] == TreadmillType.FTMS:
+                    return await self.async_step_ftms()
                 return self.async_create_entry(title=name, data=self._data)
         defaults = user_input or {}
         schema = vol.Schema(
             {
                 vol.Required(CONF_NAME, default=defaults.get(CONF_NAME, "")): str,
-                **_walker_schema(defaults),
+                **_walker_schema(defaults, list(TreadmillType)),
             }
         )
         return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
@@ -217,14 +282,103 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="linked", data_schema=_linked_schema(defaults), errors=errors
         )
 
+    async def async_step_ftms(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose one of the FTMS treadmills Home Assistant can hear."""
+        if user_input is not None:
+            address = user_input[CONF_ADDRESS]
+            await self.async_set_unique_id(address, raise_on_progress=False)
+            self._abort_if_unique_id_configured()
+            return self._create_ftms_entry(
+                self._data, address, remote_control=user_input[CONF_REMOTE_CONTROL]
+            )
+        configured = self._async_current_ids(include_ignore=False)
+        treadmills = {
+            info.address: f"{info.name} ({info.address})"
+            for info in async_discovered_service_info(self.hass, connectable=True)
+            if info.address not in configured and _is_treadmill(info)
+        }
+        if not treadmills:
+            return self.async_abort(reason="no_devices_found")
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_ADDRESS): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[
+                            selector.SelectOptionDict(value=address, label=label)
+                            for address, label in treadmills.items()
+                        ],
+                        mode=selector.SelectSelectorMode.LIST,
+                    )
+                ),
+                **_remote_control(default=False),
+            }
+        )
+        return self.async_show_form(step_id="ftms", data_schema=schema)
+
+    async def async_step_bluetooth(
+        self, discovery_info: BluetoothServiceInfoBleak
+    ) -> ConfigFlowResult:
+        """An FTMS machine was discovered over Bluetooth."""
+        await self.async_set_unique_id(discovery_info.address)
+        self._abort_if_unique_id_configured()
+        if not _is_treadmill(discovery_info):
+            return self.async_abort(reason="not_a_treadmill")
+        self._discovery = discovery_info
+        self.context["title_placeholders"] = {"name": discovery_info.name}
+        return await self.async_step_bluetooth_confirm()
+
+    async def async_step_bluetooth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Make the discovered treadmill a station: name it, describe the walker."""
+        discovery = self._discovery
+        assert discovery is not None  # noqa: S101 - set by the bluetooth step
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = str(user_input[CONF_NAME]).strip()
+            if (slug := _station_slug(name)) is None:
+                errors[CONF_NAME] = "name_required"
+            elif self._name_taken(slug):
+                errors[CONF_NAME] = "name_taken"
+            else:
+                data = {
+                    key: value
+                    for key, value in user_input.items()
+                    if key != CONF_REMOTE_CONTROL
+                }
+                return self._create_ftms_entry(
+                    {**data, CONF_NAME: name},
+                    discovery.address,
+                    remote_control=user_input[CONF_REMOTE_CONTROL],
+                )
+        defaults = user_input or {CONF_NAME: discovery.name}
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_NAME, default=defaults[CONF_NAME]): str,
+                **_walker_schema(defaults, None),
+                **_remote_control(default=defaults.get(CONF_REMOTE_CONTROL, False)),
+            }
+        )
+        return self.async_show_form(
+            step_id="bluetooth_confirm",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"name": discovery.name},
+        )
+
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the walker or the treadmill of a station."""
         entry = self._get_reconfigure_entry()
+        # An FTMS station keeps its machine (its unique id is the machine's
+        # address); other stations can switch between the other kinds.
+        is_ftms = entry.data[CONF_TREADMILL_TYPE] == TreadmillType.FTMS
         if user_input is not None:
             self._data = {**entry.data, **user_input}
-            if user_input[CONF_TREADMILL_TYPE] == TreadmillType.LINKED:
+            if user_input.get(CONF_TREADMILL_TYPE) == TreadmillType.LINKED:
                 return await self.async_step_linked()
             data = {
                 key: value
@@ -234,7 +388,18 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_update_reload_and_abort(entry, data=data)
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=vol.Schema(_walker_schema(dict(entry.data))),
+            data_schema=vol.Schema(
+                _walker_schema(
+                    dict(entry.data),
+                    None
+                    if is_ftms
+                    else [
+                        TreadmillType.NONE,
+                        TreadmillType.SIMULATED,
+                        TreadmillType.LINKED,
+                    ],
+                )
+            ),
             description_placeholders={"station": entry.title},
         )
 
@@ -270,4 +435,20 @@ class RetroWalkOptionsFlow(OptionsFlow):
                 ): _number(MIN_SPEED_KMH, cap, 0.1, UnitOfSpeed.KILOMETERS_PER_HOUR),
             }
         )
+        kind = TreadmillType(self.config_entry.data[CONF_TREADMILL_TYPE])
+        if kind is not TreadmillType.NONE:
+            schema = schema.extend(
+                {
+                    vol.Required(
+                        CONF_STOP_CONFIRM_SECONDS,
+                        default=options.get(
+                            CONF_STOP_CONFIRM_SECONDS, DEFAULT_STOP_CONFIRM_SECONDS
+                        ),
+                    ): _number(1, 30, 0.5, UnitOfTime.SECONDS)
+                }
+            )
+        if kind is TreadmillType.FTMS:
+            schema = schema.extend(
+                _remote_control(default=options.get(CONF_REMOTE_CONTROL, False))
+            )
         return self.async_show_form(step_id="init", data_schema=schema)

@@ -380,6 +380,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         elif not self.treadmill.moving:
             # Nothing moves any more: the belt has come to a standstill.
             self._async_stop_ticking()
+        self._async_check_standstill()
         self._async_publish()
 
     async def _async_catch_up(self) -> None:
@@ -466,9 +467,12 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     @callback
     def _async_standstill_deadline(self, _now: Any) -> None:
-        """Time is up and the belt was never seen at rest: alert."""
+        """Time is up: alert unless the belt is at rest by now."""
         self._standstill_check = None
         speed = self.treadmill.speed
+        if speed == 0:
+            ir.async_delete_issue(self.hass, DOMAIN, self._did_not_stop_issue)
+            return
         _LOGGER.error(
             "The treadmill of %s did not stop within %s s after %s (speed: %s)",
             self.name,
