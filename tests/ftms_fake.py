@@ -233,7 +233,7 @@ class _FakeCharacteristic(BleakGATTCharacteristic):
     def __init__(
         self, service: _FakeService, handle: int, uuid: str, properties: list[str]
     ) -> None:
-        super().__init__(None, 20)
+        super().__init__(None, lambda: 20)
         self._service = service
         self._handle = handle
         self._uuid = normalize_uuid_str(uuid)

@@ -75,18 +75,19 @@ class Link:
         return next(u[key] for u in reversed(self.updates()) if key in u)
 
 
-def make_client(link_events: Link | None, machine: FakeTreadmill) -> Link:
-    """A pyftms client for ``machine`` built from its advertisement."""
+def make_client(machine: FakeTreadmill) -> Link:
+    """A pyftms client for ``machine``, built from its advertisement."""
     info = machine.service_info()
-    link = link_events or Link(machine, None)  # type: ignore[arg-type]
-    link.client = pyftms.get_client(
+    events: list[FtmsEvents] = []
+    disconnects: list[FitnessMachine] = []
+    client = pyftms.get_client(
         info.device,
         info.advertisement,
         timeout=TIMEOUT,
-        on_ftms_event=link.events.append,
-        on_disconnect=link.disconnects.append,
+        on_ftms_event=events.append,
+        on_disconnect=disconnects.append,
     )
-    return link
+    return Link(machine, client, events, disconnects)
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def machine() -> Generator[FakeTreadmill]:
 @pytest.fixture
 async def link(machine: FakeTreadmill) -> AsyncGenerator[Link]:
     """A connected pyftms client."""
-    connected = make_client(None, machine)
+    connected = make_client(machine)
     await connected.client.connect()
     yield connected
     await connected.client.disconnect()
@@ -184,9 +185,9 @@ async def test_ftms_uuids_in_every_form(link: Link, machine: FakeTreadmill) -> N
     assert await cli.read_gatt_char("2a29") == b"Retro Fitness"
     features = await cli.read_gatt_char("00002acc-0000-1000-8000-00805f9b34fb")
     assert struct.unpack("<II", features) == (0x100C, 0x03)
-    assert await cli.read_gatt_char(cli.services.get_characteristic("2ad4")) == (
-        struct.pack("<HHH", 50, 1200, 10)
-    )
+    speed_range = cli.services.get_characteristic("2ad4")
+    assert speed_range is not None
+    assert await cli.read_gatt_char(speed_range) == struct.pack("<HHH", 50, 1200, 10)
     with pytest.raises(BleakError):
         await cli.read_gatt_char("2ad9")
     with pytest.raises(BleakError):
@@ -196,7 +197,7 @@ async def test_ftms_uuids_in_every_form(link: Link, machine: FakeTreadmill) -> N
 async def test_ftms_unknown_machine_is_not_found() -> None:
     known, other = FakeTreadmill(), FakeTreadmill("C0:FF:EE:00:00:02")
     with patch_ftms(known):
-        link = make_client(None, other)
+        link = make_client(other)
         with pytest.raises(BleakNotFoundError):
             await link.client.connect()
 
@@ -527,7 +528,7 @@ async def test_ftms_safety_key(link: Link, machine: FakeTreadmill) -> None:
 
 
 async def test_ftms_connect_error(machine: FakeTreadmill) -> None:
-    link = make_client(None, machine)
+    link = make_client(machine)
     machine.connect_error = BleakError("out of connection slots")
     with pytest.raises(BleakError, match="slots"):
         await link.client.connect()
@@ -620,7 +621,7 @@ async def test_ftms_disconnect_mid_command(link: Link, machine: FakeTreadmill) -
 async def test_ftms_client_disconnect_and_takeover(
     link: Link, machine: FakeTreadmill
 ) -> None:
-    second = make_client(None, machine)
+    second = make_client(machine)
     await second.client.connect()  # close_stale_connections drops the first link
     assert link.disconnects == [link.client]
     assert second.client.is_connected
