@@ -34,19 +34,28 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from unittest.mock import patch
 
+from bleak import BleakClient
 from bluetooth_data_tools import monotonic_time_coarse
-from habluetooth import BluetoothServiceInfoBleak, get_manager
+from habluetooth import (
+    BaseHaRemoteScanner,
+    BluetoothServiceInfoBleak,
+    HaBluetoothConnector,
+    get_manager,
+)
 from habluetooth.const import FALLBACK_MAXIMUM_STALE_ADVERTISEMENT_SECONDS
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from homeassistant.components import bluetooth
 from homeassistant.components.bluetooth.const import UNAVAILABLE_TRACK_SECONDS
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.util import dt as dt_util
 
 if TYPE_CHECKING:
     from habluetooth import BluetoothManager
 
 __all__ = [
+    "FakeProxyScanner",
+    "async_add_proxy_scanner",
     "async_inject_bluetooth_service_info",
     "async_make_unavailable",
     "inject_bluetooth_service_info",
@@ -85,7 +94,7 @@ async def async_inject_bluetooth_service_info(
 ) -> None:
     """Inject ``info``, then wait for everything it started (discovery flows)."""
     inject_bluetooth_service_info(hass, info)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def async_make_unavailable(
@@ -144,3 +153,50 @@ async def async_make_unavailable(
     await hass.async_block_till_done()
     if manager.async_address_present(address, connectable=True):
         raise AssertionError(f"{address} is still present")
+
+
+class FakeProxyScanner(BaseHaRemoteScanner):
+    """A connectable remote scanner, like an ESPHome Bluetooth proxy.
+
+    Unlike :func:`inject_bluetooth_service_info`, what it hears is listed in
+    its ``discovered_addresses``, so Home Assistant's unavailable check keeps
+    the device until :meth:`forget` (the machine went silent).
+    """
+
+    def advertise(self, info: BluetoothServiceInfoBleak) -> None:
+        """Hear an advertisement now."""
+        self._async_on_advertisement(
+            info.address,
+            info.rssi,
+            info.name,
+            list(info.service_uuids),
+            dict(info.service_data),
+            dict(info.manufacturer_data),
+            info.tx_power,
+            {},
+            monotonic_time_coarse(),
+        )
+
+    def forget(self, address: str) -> None:
+        """Stop listing ``address`` (no more advertisements from it)."""
+        self._previous_service_info.pop(address, None)
+
+
+def async_add_proxy_scanner(
+    hass: HomeAssistant,
+) -> tuple[FakeProxyScanner, CALLBACK_TYPE]:
+    """Register a :class:`FakeProxyScanner`; returns it and its unregister function."""
+    _manager(hass)
+    source = "AA:BB:CC:00:00:99"
+    connector = HaBluetoothConnector(
+        client=BleakClient, source=source, can_connect=lambda: True
+    )
+    scanner = FakeProxyScanner(source, "Test proxy", connector, connectable=True)
+    unsetup = scanner.async_setup()
+    unregister = bluetooth.async_register_scanner(hass, scanner)
+
+    def remove() -> None:
+        unregister()
+        unsetup()
+
+    return scanner, remove

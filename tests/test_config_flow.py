@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING, Any
 from unittest.mock import AsyncMock, patch
 
+from bleak.uuids import normalize_uuid_str
+from bluetooth_data_tools import monotonic_time_coarse
+from habluetooth import BluetoothServiceInfoBleak
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
@@ -15,8 +19,10 @@ from custom_components.retro_walk.const import (
     CONF_EXPERIENCE,
     CONF_FORWARD_SPEED,
     CONF_PAUSE_CONTROL,
+    CONF_REMOTE_CONTROL,
     CONF_SPEED_CONTROL,
     CONF_SPEED_SENSOR,
+    CONF_STOP_CONFIRM_SECONDS,
     CONF_STOP_CONTROL,
     CONF_TREADMILL_TYPE,
     CONF_WARM_UP_MINUTES,
@@ -24,15 +30,23 @@ from custom_components.retro_walk.const import (
     DEFAULT_BODY_MASS,
     DEFAULT_COOL_DOWN_MINUTES,
     DEFAULT_FORWARD_SPEED,
+    DEFAULT_STOP_CONFIRM_SECONDS,
     DEFAULT_WARM_UP_MINUTES,
     DEFAULT_WEEKLY_GOAL,
     DOMAIN,
 )
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import CONF_NAME
+from homeassistant.config_entries import (
+    SOURCE_BLUETOOTH,
+    SOURCE_IGNORE,
+    SOURCE_USER,
+    ConfigEntryState,
+)
+from homeassistant.const import CONF_ADDRESS, CONF_NAME
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 
+from .bluetooth import inject_bluetooth_service_info
 from .common import LINKED_DATA, STATION_DATA, STATION_OPTIONS
+from .ftms_fake import DEFAULT_ADDRESS, DEFAULT_NAME, FakeTreadmill
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -57,6 +71,27 @@ WALKER_INPUT: dict[str, Any] = {
     CONF_WEEKLY_GOAL: 90,
 }
 OTHER_SENSOR = "sensor.other_belt_speed"
+
+# The FTMS service and the Fitness Machine Type bits of its service data
+# (FTMS 3.1.2); FakeTreadmill.service_info() advertises a treadmill (bit 0).
+FTMS_UUID = normalize_uuid_str("1826")
+INDOOR_BIKE = 1 << 5
+ROWER = 1 << 4
+# A second treadmill, the one of an existing FTMS station, and other machines.
+OTHER_ADDRESS = "C0:FF:EE:00:00:02"
+OTHER_NAME = "Second Treadmill"
+BASEMENT_ADDRESS = "C0:FF:EE:00:00:03"
+BIKE_ADDRESS = "C0:FF:EE:00:00:0B"
+HEART_RATE_ADDRESS = "C0:FF:EE:00:00:0C"
+# What the bluetooth_confirm step asks besides the name.
+CONFIRM_INPUT: dict[str, Any] = {**WALKER_INPUT, CONF_REMOTE_CONTROL: True}
+# An FTMS station made from the user step, keyed by its machine's address.
+BASEMENT_DATA: dict[str, Any] = {
+    **STATION_DATA,
+    CONF_NAME: "Basement",
+    CONF_TREADMILL_TYPE: "ftms",
+    CONF_ADDRESS: BASEMENT_ADDRESS,
+}
 
 
 @pytest.fixture
@@ -86,10 +121,100 @@ def _suggested(result: FlowResult) -> dict[str, Any]:
     }
 
 
-def _selector_max(result: FlowResult, field: str) -> float:
+def _selector(result: FlowResult, field: str) -> Any:
     schema = result["data_schema"].schema
     (key,) = (key for key in schema if str(key) == field)
-    return schema[key].config["max"]
+    return schema[key]
+
+
+def _selector_max(result: FlowResult, field: str) -> float:
+    return _selector(result, field).config["max"]
+
+
+def _fields(result: FlowResult) -> list[str]:
+    return [str(key) for key in result["data_schema"].schema]
+
+
+def _service_info(
+    address: str,
+    name: str,
+    service_data: dict[str, bytes],
+    service_uuids: list[str],
+) -> BluetoothServiceInfoBleak:
+    """An advertisement built as FakeTreadmill.service_info() builds its own."""
+    template = FakeTreadmill(address, name).service_info()
+    return BluetoothServiceInfoBleak(
+        name=name,
+        address=address,
+        rssi=template.rssi,
+        manufacturer_data={},
+        service_data=service_data,
+        service_uuids=service_uuids,
+        source=template.source,
+        device=template.device,
+        advertisement=template.advertisement._replace(
+            service_data=service_data, service_uuids=service_uuids
+        ),
+        connectable=True,
+        time=monotonic_time_coarse(),
+        tx_power=None,
+    )
+
+
+def _ftms_info(
+    address: str, name: str, machine_type: int, flags: int = 0x01
+) -> BluetoothServiceInfoBleak:
+    """An FTMS machine: flags byte, then the machine type as a u16 (FTMS 3.1)."""
+    return _service_info(
+        address,
+        name,
+        {FTMS_UUID: bytes([flags]) + struct.pack("<H", machine_type)},
+        [FTMS_UUID],
+    )
+
+
+def _bike_info() -> BluetoothServiceInfoBleak:
+    return _ftms_info(BIKE_ADDRESS, "Retro Bike", INDOOR_BIKE)
+
+
+def _heart_rate_info() -> BluetoothServiceInfoBleak:
+    """A Bluetooth device that is no fitness machine at all."""
+    return _service_info(
+        HEART_RATE_ADDRESS, "Heart Rate", {}, [normalize_uuid_str("180d")]
+    )
+
+
+async def _async_advertise(
+    hass: HomeAssistant, *infos: BluetoothServiceInfoBleak
+) -> None:
+    """Make devices discoverable and wait for the discovery flows they start.
+
+    Bluetooth starts discovery flows as background tasks, which a plain
+    ``async_block_till_done()`` does not wait for.
+    """
+    for info in infos:
+        inject_bluetooth_service_info(hass, info)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _flows(hass: HomeAssistant) -> dict[str, str]:
+    """The unique id and step of every Retro Walk flow in progress."""
+    return {
+        flow["context"]["unique_id"]: flow["step_id"]
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    }
+
+
+def _ftms_entry(
+    data: dict[str, Any] = BASEMENT_DATA, options: dict[str, Any] | None = None
+) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=data[CONF_NAME],
+        unique_id=data[CONF_ADDRESS],
+        data=dict(data),
+        options={CONF_REMOTE_CONTROL: False} if options is None else options,
+    )
 
 
 async def _start_user_flow(hass: HomeAssistant) -> FlowResult:
@@ -200,6 +325,488 @@ async def test_user_duplicate_name_aborts(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+@pytest.mark.parametrize("treadmill_type", ["none", "ftms"])
+@pytest.mark.parametrize("name", ["Basement", " BASEMENT ", "basement!"])
+async def test_user_name_of_ftms_station_aborts(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, treadmill_type: str, name: str
+) -> None:
+    # An FTMS station is keyed by its machine's address, not by its name.
+    _ftms_entry().add_to_hass(hass)
+    result = await _start_user_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**STATION_DATA, CONF_NAME: name, CONF_TREADMILL_TYPE: treadmill_type},
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_user_form_offers_every_treadmill_type(hass: HomeAssistant) -> None:
+    result = await _start_user_flow(hass)
+
+    assert _selector(result, CONF_TREADMILL_TYPE).config["options"] == [
+        "none",
+        "simulated",
+        "linked",
+        "ftms",
+    ]
+
+
+# --- ftms step ---------------------------------------------------------------
+
+
+async def _start_ftms_step(hass: HomeAssistant, name: str = "Hallway") -> FlowResult:
+    result = await _start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**STATION_DATA, CONF_NAME: name, CONF_TREADMILL_TYPE: "ftms"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "ftms"
+    return result
+
+
+def _treadmill_choices(result: FlowResult) -> dict[str, str]:
+    return {
+        option["value"]: option["label"]
+        for option in _selector(result, CONF_ADDRESS).config["options"]
+    }
+
+
+@pytest.mark.parametrize("remote_control", [True, False])
+async def test_user_ftms_lists_unconfigured_treadmills_and_creates_station(
+    hass: HomeAssistant,
+    enable_bluetooth: None,
+    mock_setup_entry: AsyncMock,
+    remote_control: bool,
+) -> None:
+    _ftms_entry().add_to_hass(hass)
+    await _async_advertise(
+        hass,
+        FakeTreadmill().service_info(),
+        FakeTreadmill(OTHER_ADDRESS, OTHER_NAME).service_info(),
+        FakeTreadmill(BASEMENT_ADDRESS, "Basement Treadmill").service_info(),
+        _bike_info(),
+        _heart_rate_info(),
+    )
+    # Discovery asks about the two treadmills that are no station yet.
+    assert _flows(hass) == {
+        DEFAULT_ADDRESS: "bluetooth_confirm",
+        OTHER_ADDRESS: "bluetooth_confirm",
+    }
+
+    result = await _start_ftms_step(hass)
+
+    # Neither the configured treadmill, nor the bike, nor the heart rate
+    # monitor is offered.
+    assert _treadmill_choices(result) == {
+        DEFAULT_ADDRESS: f"{DEFAULT_NAME} ({DEFAULT_ADDRESS})",
+        OTHER_ADDRESS: f"{OTHER_NAME} ({OTHER_ADDRESS})",
+    }
+    assert _fields(result) == [CONF_ADDRESS, CONF_REMOTE_CONTROL]
+    assert _defaults(result) == {CONF_REMOTE_CONTROL: False}
+    assert not result["errors"]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_ADDRESS: OTHER_ADDRESS, CONF_REMOTE_CONTROL: remote_control},
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Hallway"
+    expected = {
+        **STATION_DATA,
+        CONF_NAME: "Hallway",
+        CONF_TREADMILL_TYPE: "ftms",
+        CONF_ADDRESS: OTHER_ADDRESS,
+    }
+    assert result["data"] == expected
+    assert result["options"] == {CONF_REMOTE_CONTROL: remote_control}
+    entry = result["result"]
+    assert entry.unique_id == OTHER_ADDRESS
+    assert entry.source == SOURCE_USER
+    assert dict(entry.data) == expected
+    assert dict(entry.options) == {CONF_REMOTE_CONTROL: remote_control}
+    assert entry.state is ConfigEntryState.LOADED
+    # The discovery of the chosen treadmill is over; the other one's goes on.
+    assert _flows(hass) == {DEFAULT_ADDRESS: "bluetooth_confirm"}
+
+
+async def test_user_ftms_defaults_remote_control_off(
+    hass: HomeAssistant, enable_bluetooth: None, mock_setup_entry: AsyncMock
+) -> None:
+    await _async_advertise(hass, FakeTreadmill().service_info())
+    result = await _start_ftms_step(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ADDRESS: DEFAULT_ADDRESS}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == {CONF_REMOTE_CONTROL: False}
+
+
+async def test_user_ftms_refuses_a_machine_not_offered(
+    hass: HomeAssistant, enable_bluetooth: None
+) -> None:
+    await _async_advertise(hass, FakeTreadmill().service_info(), _bike_info())
+    result = await _start_ftms_step(hass)
+
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_ADDRESS: BIKE_ADDRESS, CONF_REMOTE_CONTROL: False},
+        )
+
+
+@pytest.mark.parametrize(
+    "advertised",
+    [
+        pytest.param((), id="nothing"),
+        pytest.param((_bike_info, _heart_rate_info), id="no_treadmill"),
+        pytest.param(
+            (lambda: FakeTreadmill(BASEMENT_ADDRESS).service_info(),),
+            id="only_configured_treadmill",
+        ),
+    ],
+)
+async def test_user_ftms_no_devices_found(
+    hass: HomeAssistant,
+    enable_bluetooth: None,
+    mock_setup_entry: AsyncMock,
+    advertised: tuple[Any, ...],
+) -> None:
+    _ftms_entry().add_to_hass(hass)
+    await _async_advertise(hass, *(make() for make in advertised))
+    result = await _start_user_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**STATION_DATA, CONF_NAME: "Hallway", CONF_TREADMILL_TYPE: "ftms"},
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_devices_found"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_user_ftms_treadmill_configured_meanwhile_aborts(
+    hass: HomeAssistant, enable_bluetooth: None, mock_setup_entry: AsyncMock
+) -> None:
+    await _async_advertise(hass, FakeTreadmill().service_info())
+    result = await _start_ftms_step(hass)
+    assert list(_treadmill_choices(result)) == [DEFAULT_ADDRESS]
+
+    # The treadmill's discovery is confirmed while the form is open.
+    (discovery,) = hass.config_entries.flow.async_progress_by_handler(
+        DOMAIN, match_context={"source": SOURCE_BLUETOOTH}
+    )
+    created = await hass.config_entries.flow.async_configure(
+        discovery["flow_id"], {**CONFIRM_INPUT, CONF_NAME: "Bedroom"}
+    )
+    assert created["type"] is FlowResultType.CREATE_ENTRY
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ADDRESS: DEFAULT_ADDRESS, CONF_REMOTE_CONTROL: False}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    assert entry.title == "Bedroom"
+
+
+async def test_user_ftms_offers_ignored_treadmill(
+    hass: HomeAssistant, enable_bluetooth: None, mock_setup_entry: AsyncMock
+) -> None:
+    # The user once ignored the discovered treadmill: choosing it by hand
+    # replaces the ignored entry, and its title does not block the name.
+    MockConfigEntry(
+        domain=DOMAIN,
+        source=SOURCE_IGNORE,
+        title=DEFAULT_NAME,
+        unique_id=DEFAULT_ADDRESS,
+        data={},
+    ).add_to_hass(hass)
+    await _async_advertise(hass, FakeTreadmill().service_info())
+    assert _flows(hass) == {}
+
+    result = await _start_ftms_step(hass, name=DEFAULT_NAME)
+    assert list(_treadmill_choices(result)) == [DEFAULT_ADDRESS]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ADDRESS: DEFAULT_ADDRESS, CONF_REMOTE_CONTROL: True}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == DEFAULT_NAME
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    assert entry.source == SOURCE_USER
+    assert entry.unique_id == DEFAULT_ADDRESS
+
+
+# --- bluetooth discovery ---------------------------------------------------------
+
+
+async def _start_bluetooth_flow(
+    hass: HomeAssistant, info: BluetoothServiceInfoBleak | None = None
+) -> FlowResult:
+    info = info or FakeTreadmill().service_info()
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_BLUETOOTH}, data=info
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "bluetooth_confirm"
+    assert result["description_placeholders"] == {"name": info.name}
+    return result
+
+
+async def test_bluetooth_discovered_from_advertisement(
+    hass: HomeAssistant, enable_bluetooth: None, mock_setup_entry: AsyncMock
+) -> None:
+    # The manifest's matcher starts discovery for FTMS machines; only the
+    # treadmill's flow is left for the user to confirm.
+    await _async_advertise(
+        hass, FakeTreadmill().service_info(), _bike_info(), _heart_rate_info()
+    )
+
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["step_id"] == "bluetooth_confirm"
+    assert flow["context"]["source"] == SOURCE_BLUETOOTH
+    assert flow["context"]["unique_id"] == DEFAULT_ADDRESS
+    assert flow["context"]["title_placeholders"] == {"name": DEFAULT_NAME}
+
+    # Confirming with every default makes a station named after the treadmill.
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == DEFAULT_NAME
+    assert result["data"] == {
+        CONF_NAME: DEFAULT_NAME,
+        CONF_BODY_MASS: DEFAULT_BODY_MASS,
+        CONF_EXPERIENCE: "beginner",
+        CONF_WEEKLY_GOAL: DEFAULT_WEEKLY_GOAL,
+        CONF_TREADMILL_TYPE: "ftms",
+        CONF_ADDRESS: DEFAULT_ADDRESS,
+    }
+    assert result["options"] == {CONF_REMOTE_CONTROL: False}
+    assert result["result"].source == SOURCE_BLUETOOTH
+    assert result["result"].unique_id == DEFAULT_ADDRESS
+    assert len(mock_setup_entry.mock_calls) == 1
+
+
+async def test_bluetooth_confirm_form(hass: HomeAssistant) -> None:
+    result = await _start_bluetooth_flow(hass)
+
+    assert result["errors"] == {}
+    # No treadmill type: the discovered treadmill is the station's.
+    assert _fields(result) == [
+        CONF_NAME,
+        CONF_BODY_MASS,
+        CONF_EXPERIENCE,
+        CONF_WEEKLY_GOAL,
+        CONF_REMOTE_CONTROL,
+    ]
+    assert _defaults(result) == {
+        CONF_NAME: DEFAULT_NAME,
+        CONF_BODY_MASS: DEFAULT_BODY_MASS,
+        CONF_EXPERIENCE: "beginner",
+        CONF_WEEKLY_GOAL: DEFAULT_WEEKLY_GOAL,
+        CONF_REMOTE_CONTROL: False,
+    }
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["title_placeholders"] == {"name": DEFAULT_NAME}
+    assert flow["context"]["unique_id"] == DEFAULT_ADDRESS
+
+
+@pytest.mark.parametrize("remote_control", [True, False])
+async def test_bluetooth_confirm_creates_station(
+    hass: HomeAssistant,
+    mock_setup_entry: AsyncMock,
+    remote_control: bool,
+) -> None:
+    result = await _start_bluetooth_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            **CONFIRM_INPUT,
+            CONF_NAME: "  Hall treadmill ",
+            CONF_REMOTE_CONTROL: remote_control,
+        },
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Hall treadmill"
+    expected = {
+        CONF_NAME: "Hall treadmill",
+        **WALKER_INPUT,
+        CONF_TREADMILL_TYPE: "ftms",
+        CONF_ADDRESS: DEFAULT_ADDRESS,
+    }
+    assert result["data"] == expected
+    assert result["options"] == {CONF_REMOTE_CONTROL: remote_control}
+    entry = result["result"]
+    assert entry.unique_id == DEFAULT_ADDRESS
+    assert dict(entry.data) == expected
+    assert dict(entry.options) == {CONF_REMOTE_CONTROL: remote_control}
+    assert len(mock_setup_entry.mock_calls) == 1
+
+
+@pytest.mark.parametrize("source", [SOURCE_USER, SOURCE_BLUETOOTH, SOURCE_IGNORE])
+async def test_bluetooth_already_configured(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, source: str
+) -> None:
+    MockConfigEntry(
+        domain=DOMAIN,
+        source=source,
+        title="Basement",
+        unique_id=DEFAULT_ADDRESS,
+        data={**BASEMENT_DATA, CONF_ADDRESS: DEFAULT_ADDRESS},
+    ).add_to_hass(hass)
+
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_BLUETOOTH},
+        data=FakeTreadmill().service_info(),
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        pytest.param(_bike_info, id="indoor_bike"),
+        pytest.param(
+            lambda: _ftms_info(BIKE_ADDRESS, "Retro Rower", ROWER), id="rower"
+        ),
+        # Flags without "fitness machine available" and FTMS advertised
+        # without service data: pyftms cannot tell the machine type.
+        pytest.param(
+            lambda: _ftms_info(DEFAULT_ADDRESS, DEFAULT_NAME, 0x0001, flags=0x00),
+            id="not_available",
+        ),
+        pytest.param(
+            lambda: _service_info(DEFAULT_ADDRESS, DEFAULT_NAME, {}, [FTMS_UUID]),
+            id="no_service_data",
+        ),
+    ],
+)
+async def test_bluetooth_not_a_treadmill(hass: HomeAssistant, info: Any) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_BLUETOOTH}, data=info()
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_a_treadmill"
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+@pytest.mark.parametrize("name", ["", "   ", "!!!", " - . / "])
+async def test_bluetooth_confirm_name_required_then_success(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, name: str
+) -> None:
+    result = await _start_bluetooth_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**CONFIRM_INPUT, CONF_NAME: name, CONF_WEEKLY_GOAL: 120},
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "bluetooth_confirm"
+    assert result["errors"] == {CONF_NAME: "name_required"}
+    assert result["description_placeholders"] == {"name": DEFAULT_NAME}
+    # What was entered is offered again, not the treadmill's name.
+    assert _defaults(result) == {
+        **CONFIRM_INPUT,
+        CONF_NAME: name,
+        CONF_WEEKLY_GOAL: 120,
+    }
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**CONFIRM_INPUT, CONF_NAME: "Hallway"}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Hallway"
+    assert result["data"] == {
+        CONF_NAME: "Hallway",
+        **WALKER_INPUT,
+        CONF_TREADMILL_TYPE: "ftms",
+        CONF_ADDRESS: DEFAULT_ADDRESS,
+    }
+    assert result["options"] == {CONF_REMOTE_CONTROL: True}
+
+
+@pytest.mark.parametrize(
+    "name", ["Living room", "  LIVING ROOM ", "living-room!", "Basement"]
+)
+async def test_bluetooth_confirm_name_taken_then_success(
+    hass: HomeAssistant,
+    mock_setup_entry: AsyncMock,
+    mock_config_entry: MockConfigEntry,
+    name: str,
+) -> None:
+    # A station keyed by its name, and an FTMS station keyed by its address.
+    mock_config_entry.add_to_hass(hass)
+    _ftms_entry().add_to_hass(hass)
+    result = await _start_bluetooth_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**CONFIRM_INPUT, CONF_NAME: name}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "bluetooth_confirm"
+    assert result["errors"] == {CONF_NAME: "name_taken"}
+    assert _defaults(result) == {**CONFIRM_INPUT, CONF_NAME: name}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**CONFIRM_INPUT, CONF_NAME: "Hallway"}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Hallway"
+    assert result["result"].unique_id == DEFAULT_ADDRESS
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 3
+
+
+async def test_bluetooth_confirm_treadmill_name_taken(
+    hass: HomeAssistant,
+    mock_setup_entry: AsyncMock,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    # The treadmill's own name, the default, is a station's already.
+    mock_config_entry.add_to_hass(hass)
+    result = await _start_bluetooth_flow(
+        hass, FakeTreadmill(name="Living Room").service_info()
+    )
+    assert _defaults(result)[CONF_NAME] == "Living Room"
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: "name_taken"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Living Room treadmill"}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Living Room treadmill"
+    assert result["options"] == {CONF_REMOTE_CONTROL: False}
 
 
 # --- linked step ---------------------------------------------------------------
@@ -526,6 +1133,59 @@ async def test_reconfigure_to_treadmill_of_another_station(
     assert dict(mock_config_entry.data) == STATION_DATA
 
 
+async def test_reconfigure_form_offers_no_ftms(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    # An FTMS treadmill is added by discovery or the user step, with its
+    # address: reconfigure cannot switch a station to one.
+    mock_config_entry.add_to_hass(hass)
+
+    result = await _start_reconfigure(hass, mock_config_entry)
+
+    assert _selector(result, CONF_TREADMILL_TYPE).config["options"] == [
+        "none",
+        "simulated",
+        "linked",
+    ]
+
+
+async def test_reconfigure_ftms_station_keeps_its_treadmill(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    entry = _ftms_entry(options={**STATION_OPTIONS, CONF_REMOTE_CONTROL: True})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    result = await _start_reconfigure(hass, entry)
+
+    # No treadmill type: the station keeps its machine.
+    assert _defaults(result) == {
+        CONF_BODY_MASS: 70.0,
+        CONF_EXPERIENCE: "beginner",
+        CONF_WEEKLY_GOAL: 60,
+    }
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**WALKER_INPUT, CONF_TREADMILL_TYPE: "simulated"}
+        )
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], dict(WALKER_INPUT)
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert dict(entry.data) == {**BASEMENT_DATA, **WALKER_INPUT}
+    assert entry.unique_id == BASEMENT_ADDRESS
+    assert entry.title == "Basement"
+    assert dict(entry.options) == {**STATION_OPTIONS, CONF_REMOTE_CONTROL: True}
+    # Reloaded.
+    assert len(mock_setup_entry.mock_calls) == 2
+    assert entry.state is ConfigEntryState.LOADED
+
+
 # --- options -------------------------------------------------------------------
 
 
@@ -621,3 +1281,82 @@ async def test_options_forward_speed_capped_by_experience(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_FORWARD_SPEED] == cap
+
+
+@pytest.mark.parametrize(
+    ("stored", "defaults"),
+    [
+        (
+            {CONF_REMOTE_CONTROL: False},
+            {
+                CONF_WARM_UP_MINUTES: DEFAULT_WARM_UP_MINUTES,
+                CONF_COOL_DOWN_MINUTES: DEFAULT_COOL_DOWN_MINUTES,
+                CONF_FORWARD_SPEED: DEFAULT_FORWARD_SPEED,
+                CONF_STOP_CONFIRM_SECONDS: DEFAULT_STOP_CONFIRM_SECONDS,
+                CONF_REMOTE_CONTROL: False,
+            },
+        ),
+        (
+            {},
+            {
+                CONF_WARM_UP_MINUTES: DEFAULT_WARM_UP_MINUTES,
+                CONF_COOL_DOWN_MINUTES: DEFAULT_COOL_DOWN_MINUTES,
+                CONF_FORWARD_SPEED: DEFAULT_FORWARD_SPEED,
+                CONF_STOP_CONFIRM_SECONDS: DEFAULT_STOP_CONFIRM_SECONDS,
+                CONF_REMOTE_CONTROL: False,
+            },
+        ),
+        (
+            {
+                **STATION_OPTIONS,
+                CONF_STOP_CONFIRM_SECONDS: 8.0,
+                CONF_REMOTE_CONTROL: True,
+            },
+            {
+                **STATION_OPTIONS,
+                CONF_STOP_CONFIRM_SECONDS: 8.0,
+                CONF_REMOTE_CONTROL: True,
+            },
+        ),
+    ],
+)
+async def test_options_flow_ftms_station(
+    hass: HomeAssistant,
+    mock_setup_entry: AsyncMock,
+    stored: dict[str, Any],
+    defaults: dict[str, Any],
+) -> None:
+    entry = _ftms_entry(options=stored)
+    entry.add_to_hass(hass)
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert _defaults(result) == defaults
+
+    new_options = {
+        CONF_WARM_UP_MINUTES: 2.0,
+        CONF_COOL_DOWN_MINUTES: 3.0,
+        CONF_FORWARD_SPEED: 2.5,
+        CONF_STOP_CONFIRM_SECONDS: 12.5,
+        CONF_REMOTE_CONTROL: not defaults[CONF_REMOTE_CONTROL],
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], new_options
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert dict(entry.options) == new_options
+    assert dict(entry.data) == BASEMENT_DATA
+
+
+async def test_options_flow_linked_station_has_no_remote_control(
+    hass: HomeAssistant, linked_entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(linked_entry.entry_id)
+
+    assert _defaults(result) == {
+        **STATION_OPTIONS,
+        CONF_STOP_CONFIRM_SECONDS: DEFAULT_STOP_CONFIRM_SECONDS,
+    }

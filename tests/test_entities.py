@@ -23,6 +23,7 @@ from .common import async_load_entry
     [
         Platform.BINARY_SENSOR,
         Platform.BUTTON,
+        Platform.EVENT,
         Platform.NUMBER,
         Platform.SELECT,
         Platform.SENSOR,

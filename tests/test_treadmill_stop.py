@@ -11,14 +11,23 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
 from custom_components.retro_walk.const import DOMAIN, EVENT_TREADMILL_DID_NOT_STOP
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .common import LINKED_DATA, STATION_OPTIONS, async_add_station, async_call, async_tick
+from .common import (
+    LINKED_DATA,
+    STATION_OPTIONS,
+    async_add_station,
+    async_call,
+    async_tick,
+)
 
 SPEED = "input_number.belt_speed"
 
@@ -36,7 +45,9 @@ def _issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
 
 
 async def test_simulated_treadmill_stops_in_time(
-    hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     events = async_capture_events(hass, EVENT_TREADMILL_DID_NOT_STOP)
     await async_call(hass, "start_session")

@@ -187,7 +187,11 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
     def _name_taken(self, slug: str) -> bool:
         """Whether another station has this name (FTMS stations are keyed by address)."""
         return any(
-            _station_slug(entry.title) == slug
+            slug
+            in (
+                _station_slug(entry.title),
+                _station_slug(entry.data.get(CONF_NAME, "")),
+            )
             for entry in self._async_current_entries(include_ignore=False)
         )
 

@@ -140,6 +140,8 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             None
         )
         self._last_state = SessionState.IDLE
+        self._treadmill_was_available = False
+        self._hold_belt_on_motion = False
         self._standstill_check: CALLBACK_TYPE | None = None
         self._standstill_reason = ""
         self._station_listeners: list[
@@ -218,7 +220,6 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             self.treadmill.add_event_listener(self._async_treadmill_event)
         )
         self.config_entry.async_on_unload(self._async_cancel_standstill_check)
-        await self.treadmill.async_start()
         session = history.active
         if session is not None and session.is_active:
             if session.state is not SessionState.INTERRUPTED and session.is_moving:
@@ -229,12 +230,16 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
                 )
                 session.interrupt(self._now())
             await self.history_store.async_save()
-            # The belt may still be running on a linked treadmill: hold it.
+        # The belt may still be running (a linked or FTMS treadmill that kept
+        # going): it is held as soon as it is seen moving.
+        await self.treadmill.async_start()
+        if session is not None and session.is_active:
             if (
                 self.treadmill.has_belt
                 and self.treadmill.available
                 and self.treadmill.moving
             ):
+                self._hold_belt_on_motion = False
                 await self._async_belt_halt("restart")
         elif session is not None:
             history.active = None
@@ -355,6 +360,20 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     @callback
     def _async_treadmill_changed(self) -> None:
+        available = self.treadmill.available
+        if available and not self._treadmill_was_available:
+            # (Re)connected: a halted session must not find its belt running.
+            self._hold_belt_on_motion = True
+        self._treadmill_was_available = available
+        session = self.session
+        if session is None or session.is_moving:
+            self._hold_belt_on_motion = False
+        elif self._hold_belt_on_motion and self.treadmill.moving:
+            self._hold_belt_on_motion = False
+            self.hass.async_create_task(
+                self._async_belt_halt("belt running while the session is halted"),
+                eager_start=True,
+            )
         self._async_check_standstill()
         self._async_publish()
 
@@ -437,10 +456,13 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     @callback
     def _async_expect_standstill(self, reason: str) -> None:
-        """Watch the measured belt speed fall to zero within the timeout."""
-        if not self.treadmill.has_belt:
+        """Watch the measured belt speed fall to zero within the timeout.
+
+        A check already under way keeps its deadline: more halt commands must
+        not postpone the alert.
+        """
+        if not self.treadmill.has_belt or self._standstill_check is not None:
             return
-        self._async_cancel_standstill_check()
         self._standstill_reason = reason
         self._standstill_check = async_call_later(
             self.hass, self.standstill_timeout, self._async_standstill_deadline

@@ -5,19 +5,49 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_NAME
+from homeassistant.const import CONF_ADDRESS, CONF_NAME
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_BODY_MASS
 from .coordinator import RetroWalkConfigEntry
+from .treadmill import Treadmill
+from .treadmill.ftms import FtmsTreadmill
 
-TO_REDACT = {CONF_BODY_MASS, CONF_NAME, "title", "station"}
+TO_REDACT = {
+    CONF_BODY_MASS,
+    CONF_NAME,
+    CONF_ADDRESS,
+    "title",
+    "station",
+    "serial_number",
+}
+
+
+def _treadmill(treadmill: Treadmill) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "type": type(treadmill).__name__,
+        "available": treadmill.available,
+        "remote_control": treadmill.remote_control,
+        "speed": treadmill.speed,
+        "telemetry": dict(treadmill.telemetry),
+    }
+    if isinstance(treadmill, FtmsTreadmill):
+        info["address"] = treadmill.address
+        machine = treadmill.machine
+        if machine is not None:
+            info["device_info"] = dict(machine.device_info)
+            info["supported_properties"] = list(machine.supported_properties)
+            info["supported_settings"] = list(machine.supported_settings)
+            info["ranges"] = {
+                key: list(limits) for key, limits in machine.supported_ranges.items()
+            }
+    return async_redact_data(info, TO_REDACT)
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: RetroWalkConfigEntry
 ) -> dict[str, Any]:
-    """The station's configuration, state and recent history (redacted)."""
+    """The station's configuration, treadmill, state and recent history (redacted)."""
     data = entry.runtime_data
     coordinator = data.coordinator
     session = coordinator.session
@@ -31,11 +61,7 @@ async def async_get_config_entry_diagnostics(
             },
             TO_REDACT,
         ),
-        "treadmill": {
-            "type": type(data.treadmill).__name__,
-            "available": data.treadmill.available,
-            "speed": data.treadmill.speed,
-        },
+        "treadmill": _treadmill(data.treadmill),
         "status": {
             "state": coordinator.data.state,
             "phase": coordinator.data.phase,

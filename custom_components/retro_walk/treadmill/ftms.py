@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 import logging
 from typing import Any
 
@@ -22,6 +23,7 @@ from pyftms.client.errors import CharacteristicNotFound
 
 from homeassistant.components import bluetooth
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_interval
 
 from . import Treadmill, TreadmillError, TreadmillEvent
 
@@ -30,6 +32,9 @@ _LOGGER = logging.getLogger(__name__)
 FTMS_SERVICE_UUID = "00001826-0000-1000-8000-00805f9b34fb"
 # How long one control-point command may take before it counts as failed.
 COMMAND_TIMEOUT = 2.0
+# Home Assistant only passes on advertisements that changed: a machine that
+# was power-cycled may advertise exactly as before, so retry on a timer too.
+RECONNECT_INTERVAL = timedelta(seconds=15)
 SPEED_KEY = "speed_instant"
 TARGET_SPEED_KEY = "target_speed"
 INCLINE_KEY = "inclination"
@@ -69,6 +74,9 @@ class FtmsTreadmill(Treadmill):
         # Logged once when it goes away and once when it comes back.
         self._reported_unavailable = False
         self._belt_running = False
+        # A pause/stop of ours is under way: the machine's status notification
+        # about it must not be taken for the walker pressing the console.
+        self._halting = False
         self._telemetry: dict[str, Any] = {}
 
     # Connection ----------------------------------------------------------
@@ -87,6 +95,12 @@ class FtmsTreadmill(Treadmill):
             bluetooth.async_track_unavailable(
                 self._hass, self._async_out_of_range, self.address, connectable=True
             ),
+            async_track_time_interval(
+                self._hass,
+                self._async_retry,
+                RECONNECT_INTERVAL,
+                name=f"retro_walk reconnect {self.address}",
+            ),
         ]
         if info := bluetooth.async_last_service_info(
             self._hass, self.address, connectable=True
@@ -99,7 +113,8 @@ class FtmsTreadmill(Treadmill):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
-        if self._connecting is not None:
+        if self._is_connecting:
+            assert self._connecting is not None  # noqa: S101 - checked above
             self._connecting.cancel()
         if self._client is not None:
             try:
@@ -128,12 +143,27 @@ class FtmsTreadmill(Treadmill):
             )
         if (
             not self._client.is_connected
-            and self._connecting is None
+            and not self._is_connecting
             and not self._closed
         ):
             self._connecting = self._hass.async_create_background_task(
                 self._async_connect(), f"retro_walk connect {self.address}"
             )
+
+    @property
+    def _is_connecting(self) -> bool:
+        # Tasks start eagerly: one may be done before it is even stored.
+        return self._connecting is not None and not self._connecting.done()
+
+    @callback
+    def _async_retry(self, _now: Any) -> None:
+        """Reconnect to a machine Home Assistant still hears."""
+        if self.available or self._is_connecting:
+            return
+        if info := bluetooth.async_last_service_info(
+            self._hass, self.address, connectable=True
+        ):
+            self._async_advertised(info, bluetooth.BluetoothChange.ADVERTISEMENT)
 
     async def _async_connect(self) -> None:
         client = self._client
@@ -143,8 +173,6 @@ class FtmsTreadmill(Treadmill):
         except CONNECT_ERRORS as err:
             self._report_unavailable(f"cannot connect: {err!r}")
             return
-        finally:
-            self._connecting = None
         if self._reported_unavailable:
             _LOGGER.info("Treadmill %s is connected again", self._name)
             self._reported_unavailable = False
@@ -189,7 +217,11 @@ class FtmsTreadmill(Treadmill):
             if event.event_source == "safety":
                 _LOGGER.warning("Safety key stop on treadmill %s", self._name)
                 self._fire(TreadmillEvent.SAFETY_KEY)
-            elif event.event_source == "user" and event.event_id in ("pause", "stop"):
+            elif (
+                event.event_source == "user"
+                and event.event_id in ("pause", "stop")
+                and not self._halting
+            ):
                 self._fire(TreadmillEvent.CONSOLE_PAUSE)
         self._notify()
 
@@ -200,11 +232,14 @@ class FtmsTreadmill(Treadmill):
 
     @property
     def speed(self) -> float | None:
-        """The belt speed the machine reports, km/h."""
+        """The belt speed the machine reports, km/h.
+
+        pyftms drops all-zero data packets, so a connected machine that has
+        not reported a speed yet has a still belt.
+        """
         if not self.available:
             return None
-        value = self._telemetry.get(SPEED_KEY)
-        return None if value is None else float(value)
+        return round(float(self._telemetry.get(SPEED_KEY) or 0.0), 2)
 
     @property
     def incline(self) -> float | None:
@@ -269,12 +304,20 @@ class FtmsTreadmill(Treadmill):
             "set incline", lambda client: client.set_target_inclination(value)
         )
 
+    async def _async_halt(
+        self, what: str, command: Callable[[FitnessMachine], Awaitable[ResultCode]]
+    ) -> None:
+        self._halting = True
+        try:
+            await self._async_command(what, command)
+        finally:
+            self._halting = False
+        self._belt_running = False
+
     async def async_pause(self) -> None:
         """FTMS pause: the belt stops, the machine keeps its session."""
-        await self._async_command("pause", lambda client: client.pause())
-        self._belt_running = False
+        await self._async_halt("pause", lambda client: client.pause())
 
     async def async_stop(self) -> None:
         """FTMS stop: the belt stops and the machine ends its session."""
-        await self._async_command("stop", lambda client: client.stop())
-        self._belt_running = False
+        await self._async_halt("stop", lambda client: client.stop())
