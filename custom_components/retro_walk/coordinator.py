@@ -573,7 +573,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         session = self.session
         if session is not None and session.is_active:
             session.pause(self._now(), safety=reason)
-            await self.history_store.async_save()
+        # The belt first; saving can wait.
         if self.treadmill.available:
             await self._async_belt_halt(reason)
         else:
@@ -581,6 +581,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             self._async_expect_standstill(reason)
         self._async_start_ticking()
         self._async_publish()
+        await self.history_store.async_save()
 
     async def _async_finish(self) -> bool:
         """Record the ended session, stop the belt and save.
@@ -658,10 +659,10 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             session.pause(self._now())
         except SessionError as err:
             raise _translated_error("not_running") from err
-        await self.history_store.async_save()
         ok = await self._async_belt_halt("pause")
         self._async_start_ticking()
         self._async_publish()
+        await self.history_store.async_save()
         if not ok:
             raise _translated_error("treadmill_command_failed", validation=False)
 
