@@ -27,6 +27,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.retro_walk.const import DOMAIN, EVENT_TREADMILL_DID_NOT_STOP
 from homeassistant.components.diagnostics import REDACTED
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -600,3 +601,18 @@ async def test_ftms_diagnostics_show_the_machine(
     assert "target_speed" in treadmill["supported_settings"]
     assert treadmill["device_info"]["manufacturer"]
     assert treadmill["device_info"]["serial_number"] == REDACTED
+
+
+async def test_ftms_treadmill_waits_for_bluetooth(hass: HomeAssistant) -> None:
+    """Without Home Assistant's Bluetooth integration the station retries."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=NAME, data=dict(FTMS_DATA), options=dict(REMOTE)
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.reason is not None
+    assert entry.reason.startswith(
+        "Home Assistant's Bluetooth integration is not set up"
+    )

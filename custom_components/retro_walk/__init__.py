@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_ADDRESS, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
@@ -70,6 +71,15 @@ def _treadmill(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> Treadmill:
 
 async def async_setup_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> bool:
     """Set up a station from a config entry."""
+    if (
+        entry.data[CONF_TREADMILL_TYPE] == TreadmillType.FTMS
+        and "bluetooth" not in hass.config.components
+    ):
+        # Only a soft dependency (the other stations need no Bluetooth):
+        # wait for Home Assistant's Bluetooth integration to be set up.
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="bluetooth_not_loaded"
+        )
     treadmill = _treadmill(hass, entry)
     history = HistoryStore(hass, entry.entry_id, entry.title)
     coordinator = RetroWalkCoordinator(hass, entry, treadmill, history)
