@@ -616,3 +616,20 @@ async def test_ftms_treadmill_waits_for_bluetooth(hass: HomeAssistant) -> None:
     assert entry.reason.startswith(
         "Home Assistant's Bluetooth integration is not set up"
     )
+
+
+async def test_ftms_connection_lost_while_paused_stays_a_pause(
+    hass: HomeAssistant,
+    ftms_entry: MockConfigEntry,
+    machine: FakeTreadmill,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Nobody walks on a paused belt: losing the link is not a safety event."""
+    await async_call(hass, "start_session")
+    await _walk(hass, freezer, machine, 3)
+    await async_call(hass, "pause_session")
+    await _walk(hass, freezer, machine, 3)
+    machine.drop_connection()
+    await _settle(hass)
+    assert hass.states.get(STATE).state == "paused"
+    assert hass.states.get("sensor.bluetooth_treadmill_safety_pauses").state == "0"

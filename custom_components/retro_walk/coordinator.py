@@ -560,7 +560,13 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             self._async_fire_station_event(
                 StationEvent.SAFETY_KEY_STOP, {"station": self.config_entry.title}
             )
-        if session is not None and session.is_active:
+        if session is None:
+            return
+        # A safety key is always recorded; a lost link only matters under a
+        # walker (a paused session stays the walker's pause).
+        if (
+            event is TreadmillEvent.SAFETY_KEY and session.is_active
+        ) or session.is_moving:
             await self.async_safety_halt(event.value)
 
     async def async_safety_halt(self, reason: str) -> None:
