@@ -10,7 +10,10 @@ from bleak.uuids import normalize_uuid_str
 from bluetooth_data_tools import monotonic_time_coarse
 from habluetooth import BluetoothServiceInfoBleak
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_mock_service,
+)
 import voluptuous as vol
 
 from custom_components.retro_walk.const import (
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
     from collections.abc import Generator
 
     from homeassistant.core import HomeAssistant
+from homeassistant.helpers.network import NoURLAvailableError
 
 LINKED_FIELDS = (
     CONF_SPEED_SENSOR,
@@ -1189,6 +1193,24 @@ async def test_reconfigure_ftms_station_keeps_its_treadmill(
 # --- options -------------------------------------------------------------------
 
 
+SAFETY_DEFAULTS: dict[str, Any] = {
+    "webhook_enabled": False,
+    "webhook_local_only": True,
+    "stream_timeout": 1.0,
+    "min_clearance": 30.0,
+    "ack_timeout": 60.0,
+}
+
+
+async def _submit_safety(hass: HomeAssistant, result: Any, **changes: Any) -> Any:
+    """Answer the options flow's safety step (defaults unless changed)."""
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "safety"
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {**SAFETY_DEFAULTS, **changes}
+    )
+
+
 async def test_options_flow(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
@@ -1207,11 +1229,12 @@ async def test_options_flow(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], new_options
     )
+    result = await _submit_safety(hass, result)
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == new_options
-    assert dict(init_integration.options) == new_options
+    assert result["data"] == {**new_options, **SAFETY_DEFAULTS}
+    assert dict(init_integration.options) == {**new_options, **SAFETY_DEFAULTS}
     assert dict(init_integration.data) == STATION_DATA
     assert init_integration.state is ConfigEntryState.LOADED
 
@@ -1278,6 +1301,7 @@ async def test_options_forward_speed_capped_by_experience(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**STATION_OPTIONS, CONF_FORWARD_SPEED: cap}
     )
+    result = await _submit_safety(hass, result)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_FORWARD_SPEED] == cap
@@ -1345,9 +1369,10 @@ async def test_options_flow_ftms_station(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], new_options
     )
+    result = await _submit_safety(hass, result)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert dict(entry.options) == new_options
+    assert dict(entry.options) == {**stored, **new_options, **SAFETY_DEFAULTS}
     assert dict(entry.data) == BASEMENT_DATA
 
 
@@ -1360,3 +1385,92 @@ async def test_options_flow_linked_station_has_no_remote_control(
         **STATION_OPTIONS,
         CONF_STOP_CONFIRM_SECONDS: DEFAULT_STOP_CONFIRM_SECONDS,
     }
+
+
+async def test_options_safety_step(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Sensors, partners and an MQTT topic; a bad topic is shown, then fixed."""
+    hass.states.async_set("binary_sensor.belt", "on", {"device_class": "occupancy"})
+    async_mock_service(hass, "notify", "mobile_app_partner")
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], STATION_OPTIONS
+    )
+    schema = result["data_schema"].schema
+    partner_field = next(key for key in schema if key == "partner_targets")
+    assert "notify.mobile_app_partner" in (schema[partner_field].config["options"])
+    chosen = {
+        "mqtt_topic": "sensorlogger/#/bad",
+        "presence_sensors": ["binary_sensor.belt"],
+        "partner_targets": ["notify.mobile_app_partner"],
+        "escalation_targets": ["notify.coach"],
+    }
+    result = await _submit_safety(hass, result, **chosen)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"mqtt_topic": "invalid_topic"}
+
+    chosen["mqtt_topic"] = " sensorlogger/walker "
+    result = await _submit_safety(hass, result, **chosen)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        **STATION_OPTIONS,
+        CONF_STOP_CONFIRM_SECONDS: DEFAULT_STOP_CONFIRM_SECONDS,
+        **SAFETY_DEFAULTS,
+        **chosen,
+        "mqtt_topic": "sensorlogger/walker",
+    }
+
+
+async def test_options_webhook_address_is_shown_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], STATION_OPTIONS
+    )
+    result = await _submit_safety(hass, result, webhook_enabled=True)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "webhook"
+    webhook_id = init_integration.options.get("webhook_id")
+    assert webhook_id is None  # nothing saved yet
+    url = result["description_placeholders"]["webhook_url"]
+    assert url.startswith(("http", "/api/webhook/"))
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    webhook_id = init_integration.options["webhook_id"]
+    assert url.endswith(f"/api/webhook/{webhook_id}")
+    await hass.async_block_till_done()
+
+    # Opened again with the webhook still on: no address, the same secret.
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], STATION_OPTIONS
+    )
+    result = await _submit_safety(hass, result, webhook_enabled=True)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options["webhook_id"] == webhook_id
+    await hass.async_block_till_done()
+
+    # Switched off: the secret is forgotten.
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], STATION_OPTIONS
+    )
+    result = await _submit_safety(hass, result)
+    assert "webhook_id" not in init_integration.options
+
+
+async def test_options_webhook_without_a_url_shows_the_path(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], STATION_OPTIONS
+    )
+    with patch(
+        "custom_components.retro_walk.config_flow.webhook.async_generate_url",
+        side_effect=NoURLAvailableError,
+    ):
+        result = await _submit_safety(hass, result, webhook_enabled=True)
+    assert result["description_placeholders"]["webhook_url"].startswith("/api/webhook/")

@@ -1582,8 +1582,20 @@ def test_safety_events_survive_storage_and_reach_the_record() -> None:
     record = restored.record()
     assert [(e.at, e.kind) for e in record.safety_events] == [(T0 + 30, "safety_key")]
     data = json.loads(json.dumps(record.as_dict()))
-    assert data["safety_events"] == [{"at": T0 + 30, "kind": "safety_key"}]
+    assert data["safety_events"] == [{"at": T0 + 30, "kind": "safety_key", "tier": 1}]
     assert SessionRecord.from_dict(data) == record
     # Records stored before safety events existed still load.
     del data["safety_events"]
     assert SessionRecord.from_dict(data).safety_events == ()
+
+
+def test_notes_and_tier_counts() -> None:
+    session = start(backward_minutes=2.0)
+    session.note(T0 + 10, "unsteady", 3)
+    session.pause(T0 + 20, safety="fall", tier=2)
+    session.pause(T0 + 21, safety="spin", tier=1)
+    assert session.state is SessionState.PAUSED_BY_SAFETY
+    assert session.metrics.safety_pauses == 1
+    assert session.tier_counts() == {1: 1, 2: 1, 3: 1}
+    restored = Session.from_dict(json.loads(json.dumps(session.as_dict())))
+    assert restored.tier_counts() == {1: 1, 2: 1, 3: 1}

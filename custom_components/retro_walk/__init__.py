@@ -21,6 +21,7 @@ from .const import (
 )
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator, RetroWalkData
 from .history import HistoryStore
+from .safety import SafetyPolicy
 from .services import async_setup_services
 from .treadmill import NoTreadmill, Treadmill
 from .treadmill.ftms import FtmsTreadmill
@@ -85,12 +86,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) ->
     coordinator = RetroWalkCoordinator(hass, entry, treadmill, history)
     await coordinator.async_setup()
     await coordinator.async_config_entry_first_refresh()
+    safety = SafetyPolicy(hass, entry, coordinator)
     entry.runtime_data = RetroWalkData(
         coordinator=coordinator,
         treadmill=treadmill,
         history=history,
+        safety=safety,
         options=dict(entry.options),
     )
+    await safety.async_start()
+    entry.async_on_unload(safety.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

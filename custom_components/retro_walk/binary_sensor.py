@@ -43,6 +43,20 @@ BINARY_SENSORS: tuple[RetroWalkBinarySensorEntityDescription, ...] = (
         is_on_fn=treadmill_available,
         exists_fn=has_ftms,
     ),
+    RetroWalkBinarySensorEntityDescription(
+        key="instability",
+        translation_key="instability",
+        device_class=BinarySensorDeviceClass.SAFETY,
+        is_on_fn=lambda coordinator: coordinator.config_entry.runtime_data.safety.unsafe,
+    ),
+    RetroWalkBinarySensorEntityDescription(
+        key="partner_alert",
+        translation_key="partner_alert",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda coordinator: (
+            coordinator.config_entry.runtime_data.safety.alerts.pending
+        ),
+    ),
 )
 
 

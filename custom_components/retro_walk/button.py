@@ -40,6 +40,11 @@ BUTTONS: tuple[RetroWalkButtonEntityDescription, ...] = (
         press_fn=lambda coordinator: coordinator.async_resume(),
     ),
     RetroWalkButtonEntityDescription(
+        key="acknowledge_alert",
+        translation_key="acknowledge_alert",
+        press_fn=lambda coordinator: coordinator.async_acknowledge_alert(),
+    ),
+    RetroWalkButtonEntityDescription(
         key="speed_up",
         translation_key="speed_up",
         press_fn=lambda coordinator: coordinator.async_step_speed(SPEED_STEP),

@@ -11,6 +11,7 @@ from pyftms import (
 )
 import voluptuous as vol
 
+from homeassistant.components import webhook
 from homeassistant.components.bluetooth import (
     BluetoothServiceInfoBleak,
     async_discovered_service_info,
@@ -24,32 +25,50 @@ from homeassistant.config_entries import (
 from homeassistant.const import (
     CONF_ADDRESS,
     CONF_NAME,
+    CONF_WEBHOOK_ID,
+    UnitOfLength,
     UnitOfMass,
     UnitOfSpeed,
     UnitOfTime,
 )
 from homeassistant.core import callback
 from homeassistant.helpers import selector
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util import slugify
 
 from .const import (
+    CONF_ACK_TIMEOUT,
     CONF_BODY_MASS,
+    CONF_CLEARANCE_SENSOR,
     CONF_COOL_DOWN_MINUTES,
+    CONF_ESCALATION_TARGETS,
     CONF_EXPERIENCE,
+    CONF_FALL_SENSOR,
     CONF_FORWARD_SPEED,
+    CONF_MIN_CLEARANCE,
+    CONF_MQTT_TOPIC,
+    CONF_PARTNER_TARGETS,
     CONF_PAUSE_CONTROL,
+    CONF_PRESENCE_SENSORS,
     CONF_REMOTE_CONTROL,
     CONF_SPEED_CONTROL,
     CONF_SPEED_SENSOR,
     CONF_STOP_CONFIRM_SECONDS,
     CONF_STOP_CONTROL,
+    CONF_STREAM_TIMEOUT,
     CONF_TREADMILL_TYPE,
+    CONF_WALKER_TARGETS,
     CONF_WARM_UP_MINUTES,
+    CONF_WEBHOOK_ENABLED,
+    CONF_WEBHOOK_LOCAL_ONLY,
     CONF_WEEKLY_GOAL,
+    DEFAULT_ACK_TIMEOUT,
     DEFAULT_BODY_MASS,
     DEFAULT_COOL_DOWN_MINUTES,
     DEFAULT_FORWARD_SPEED,
+    DEFAULT_MIN_CLEARANCE,
     DEFAULT_STOP_CONFIRM_SECONDS,
+    DEFAULT_STREAM_TIMEOUT,
     DEFAULT_WARM_UP_MINUTES,
     DEFAULT_WEEKLY_GOAL,
     DOMAIN,
@@ -408,15 +427,98 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
+def _notify_targets(hass: Any) -> list[str]:
+    """The notify actions Home Assistant offers (mobile apps and others)."""
+    return sorted(
+        f"notify.{service}"
+        for service in hass.services.async_services_for_domain("notify")
+        if service not in ("send_message", "persistent_notification")
+    )
+
+
+def _safety_schema(hass: Any, options: dict[str, Any]) -> vol.Schema:
+    def suggested(key: str, default: Any = None) -> dict[str, Any]:
+        value = options.get(key, default)
+        return {} if value in (None, "", []) else {"suggested_value": value}
+
+    targets = selector.SelectSelector(
+        selector.SelectSelectorConfig(
+            options=_notify_targets(hass),
+            multiple=True,
+            custom_value=True,
+            mode=selector.SelectSelectorMode.DROPDOWN,
+        )
+    )
+    return vol.Schema(
+        {
+            vol.Required(
+                CONF_WEBHOOK_ENABLED, default=options.get(CONF_WEBHOOK_ENABLED, False)
+            ): selector.BooleanSelector(),
+            vol.Required(
+                CONF_WEBHOOK_LOCAL_ONLY,
+                default=options.get(CONF_WEBHOOK_LOCAL_ONLY, True),
+            ): selector.BooleanSelector(),
+            vol.Optional(
+                CONF_MQTT_TOPIC, description=suggested(CONF_MQTT_TOPIC)
+            ): selector.TextSelector(),
+            vol.Required(
+                CONF_STREAM_TIMEOUT,
+                default=options.get(CONF_STREAM_TIMEOUT, DEFAULT_STREAM_TIMEOUT),
+            ): _number(0.5, 5, 0.1, UnitOfTime.SECONDS),
+            vol.Optional(
+                CONF_PRESENCE_SENSORS, description=suggested(CONF_PRESENCE_SENSORS)
+            ): selector.EntitySelector(
+                selector.EntitySelectorConfig(
+                    domain="binary_sensor",
+                    device_class=["occupancy", "presence", "motion"],
+                    multiple=True,
+                )
+            ),
+            vol.Optional(
+                CONF_FALL_SENSOR, description=suggested(CONF_FALL_SENSOR)
+            ): selector.EntitySelector(
+                selector.EntitySelectorConfig(domain="binary_sensor")
+            ),
+            vol.Optional(
+                CONF_CLEARANCE_SENSOR, description=suggested(CONF_CLEARANCE_SENSOR)
+            ): selector.EntitySelector(
+                selector.EntitySelectorConfig(domain="sensor", device_class="distance")
+            ),
+            vol.Required(
+                CONF_MIN_CLEARANCE,
+                default=options.get(CONF_MIN_CLEARANCE, DEFAULT_MIN_CLEARANCE),
+            ): _number(5, 200, 1, UnitOfLength.CENTIMETERS),
+            vol.Optional(
+                CONF_PARTNER_TARGETS, description=suggested(CONF_PARTNER_TARGETS)
+            ): targets,
+            vol.Optional(
+                CONF_ESCALATION_TARGETS, description=suggested(CONF_ESCALATION_TARGETS)
+            ): targets,
+            vol.Optional(
+                CONF_WALKER_TARGETS, description=suggested(CONF_WALKER_TARGETS)
+            ): targets,
+            vol.Required(
+                CONF_ACK_TIMEOUT,
+                default=options.get(CONF_ACK_TIMEOUT, DEFAULT_ACK_TIMEOUT),
+            ): _number(10, 900, 5, UnitOfTime.SECONDS),
+        }
+    )
+
+
 class RetroWalkOptionsFlow(OptionsFlow):
-    """Tunables of a station's sessions."""
+    """Tunables of a station's sessions, its motion input and its partners."""
+
+    def __init__(self) -> None:
+        """Start with nothing entered."""
+        self._options: dict[str, Any] = {}
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Warm-up, cool-down and forward speed."""
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
+            self._options = {**self.config_entry.options, **user_input}
+            return await self.async_step_safety()
         options = self.config_entry.options
         cap = SPEED_CAP_KMH[Experience(self.config_entry.data[CONF_EXPERIENCE])]
         schema = vol.Schema(
@@ -456,3 +558,89 @@ class RetroWalkOptionsFlow(OptionsFlow):
                 _remote_control(default=options.get(CONF_REMOTE_CONTROL, False))
             )
         return self.async_show_form(step_id="init", data_schema=schema)
+
+    async def async_step_safety(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Motion input (Sensor Logger), sensors at the belt and the partners."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            topic = str(user_input.get(CONF_MQTT_TOPIC, "")).strip()
+            if topic and not _valid_topic(topic):
+                errors[CONF_MQTT_TOPIC] = "invalid_topic"
+            else:
+                options = {
+                    key: value
+                    for key, value in {**self._options, **user_input}.items()
+                    if key not in SAFETY_OPTIONAL or key in user_input
+                }
+                options[CONF_MQTT_TOPIC] = topic
+                if not options[CONF_MQTT_TOPIC]:
+                    del options[CONF_MQTT_TOPIC]
+                enabling = options[
+                    CONF_WEBHOOK_ENABLED
+                ] and not self.config_entry.options.get(CONF_WEBHOOK_ENABLED)
+                if enabling or (
+                    options[CONF_WEBHOOK_ENABLED] and CONF_WEBHOOK_ID not in options
+                ):
+                    # A new secret each time the webhook is switched on; it is
+                    # shown once, on the next step.
+                    options[CONF_WEBHOOK_ID] = webhook.async_generate_id()
+                    self._options = options
+                    return await self.async_step_webhook()
+                if not options[CONF_WEBHOOK_ENABLED]:
+                    options.pop(CONF_WEBHOOK_ID, None)
+                return self.async_create_entry(data=options)
+        return self.async_show_form(
+            step_id="safety",
+            data_schema=_safety_schema(
+                self.hass, {**self._options, **(user_input or {})}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_webhook(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the new webhook address once."""
+        if user_input is not None:
+            return self.async_create_entry(data=self._options)
+        webhook_id = self._options[CONF_WEBHOOK_ID]
+        try:
+            url = webhook.async_generate_url(
+                self.hass,
+                webhook_id,
+                allow_external=not self._options.get(CONF_WEBHOOK_LOCAL_ONLY, True),
+            )
+        except NoURLAvailableError:
+            url = webhook.async_generate_path(webhook_id)
+        return self.async_show_form(
+            step_id="webhook", description_placeholders={"webhook_url": url}
+        )
+
+
+# Optional safety fields: a field left empty in the form is removed.
+SAFETY_OPTIONAL = (
+    CONF_MQTT_TOPIC,
+    CONF_PRESENCE_SENSORS,
+    CONF_FALL_SENSOR,
+    CONF_CLEARANCE_SENSOR,
+    CONF_PARTNER_TARGETS,
+    CONF_ESCALATION_TARGETS,
+    CONF_WALKER_TARGETS,
+)
+
+
+MAX_TOPIC_BYTES = 65535
+
+
+def _valid_topic(topic: str) -> bool:
+    """A topic to subscribe to: no empty levels misuse, wildcards allowed."""
+    if len(topic.encode()) > MAX_TOPIC_BYTES or "\0" in topic:
+        return False
+    levels = topic.split("/")
+    return all(
+        ("#" not in level or (level == "#" and index == len(levels) - 1))
+        and ("+" not in level or level == "+")
+        for index, level in enumerate(levels)
+    )

@@ -26,6 +26,30 @@ CONF_FORWARD_SPEED: Final = "forward_speed"
 CONF_STOP_CONFIRM_SECONDS: Final = "stop_confirm_seconds"
 CONF_REMOTE_CONTROL: Final = "remote_control"
 
+# Motion input and the safety response (options).
+CONF_WEBHOOK_ENABLED: Final = "webhook_enabled"
+CONF_WEBHOOK_LOCAL_ONLY: Final = "webhook_local_only"
+CONF_MQTT_TOPIC: Final = "mqtt_topic"
+CONF_STREAM_TIMEOUT: Final = "stream_timeout"
+CONF_PRESENCE_SENSORS: Final = "presence_sensors"
+CONF_FALL_SENSOR: Final = "fall_sensor"
+CONF_CLEARANCE_SENSOR: Final = "clearance_sensor"
+CONF_MIN_CLEARANCE: Final = "min_clearance"
+CONF_PARTNER_TARGETS: Final = "partner_targets"
+CONF_ESCALATION_TARGETS: Final = "escalation_targets"
+CONF_WALKER_TARGETS: Final = "walker_targets"
+CONF_ACK_TIMEOUT: Final = "ack_timeout"
+
+DEFAULT_STREAM_TIMEOUT: Final = 1.0
+DEFAULT_MIN_CLEARANCE: Final = 30.0  # cm between the walker and the deck's rear end
+DEFAULT_ACK_TIMEOUT: Final = 60.0
+# After a session starts, the phone has this long to start streaming.
+STREAM_START_GRACE: Final = 10.0
+# A walker missing from the belt for this long (s) while it runs is tier 1.
+LEFT_BELT_DEBOUNCE: Final = 0.5
+# Largest webhook body accepted (bytes); Sensor Logger sends well under it.
+MAX_WEBHOOK_BODY: Final = 1024 * 1024
+
 DEFAULT_BODY_MASS: Final = 70.0
 DEFAULT_WEEKLY_GOAL: Final = 60
 DEFAULT_WARM_UP_MINUTES: Final = 3.0
@@ -52,6 +76,22 @@ class StationEvent(StrEnum):
 
     SAFETY_KEY_STOP = "safety_key_stop"
     DID_NOT_STOP = "did_not_stop"
+    INSTABILITY = "instability"  # data: tier, kind, features
+
+
+# The instability event entity's event types, one per detector tier.
+TIER_EVENT_TYPES: Final = {1: "pause_now", 2: "confirmed_fall", 3: "unsteady"}
+
+
+# Instability kinds the station raises itself (the detector adds its own).
+KIND_STREAM_LOST: Final = "stream_lost"
+KIND_LEFT_BELT: Final = "left_belt"
+KIND_TOO_CLOSE: Final = "too_close"
+KIND_RADAR_FALL: Final = "radar_fall"
+
+# Mobile app notification actions (the alert id follows).
+ACTION_OK: Final = "RETRO_WALK_OK"
+ACTION_HELP: Final = "RETRO_WALK_HELP"
 
 
 # Service names and fields.

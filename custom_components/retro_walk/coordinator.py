@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
@@ -35,6 +35,9 @@ from .const import (
     StationEvent,
 )
 from .history import HistoryStore
+
+if TYPE_CHECKING:
+    from .safety import SafetyPolicy
 from .session import (
     DEFAULT_BACKWARD_SPEED_KMH,
     MAX_BACKWARD_MINUTES,
@@ -61,6 +64,8 @@ from .treadmill.ftms import FtmsTreadmill
 _LOGGER = logging.getLogger(__name__)
 
 TICK = timedelta(seconds=1)
+# An unsteady walker gets the belt this much slower (km/h).
+SLOW_DOWN_STEP = 0.5
 
 SETTING_PROGRAM = "program"
 SETTING_BACKWARD_MINUTES = "backward_minutes"
@@ -76,6 +81,7 @@ class RetroWalkData:
     coordinator: RetroWalkCoordinator
     treadmill: Treadmill
     history: HistoryStore
+    safety: SafetyPolicy
     # The options the station was set up with (a change reloads it).
     options: dict[str, Any]
 
@@ -101,6 +107,7 @@ class StationStatus:
     weekly: WeeklySummary
     next_backward_minutes: float
     telemetry: dict[str, Any]
+    tier_counts: dict[int, int]
 
     @property
     def active(self) -> bool:
@@ -327,6 +334,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
                 weekly=weekly,
                 next_backward_minutes=suggestion,
                 telemetry=telemetry,
+                tier_counts={1: 0, 2: 0, 3: 0},
             )
         metrics = session.metrics
         return StationStatus(
@@ -349,6 +357,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             weekly=weekly,
             next_backward_minutes=suggestion,
             telemetry=telemetry,
+            tier_counts=session.tier_counts(),
         )
 
     def _async_publish(self) -> None:
@@ -569,8 +578,10 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         ) or session.is_moving:
             await self.async_safety_halt(event.value)
 
-    async def async_safety_halt(self, reason: str) -> None:
-        """Halt for safety: pause the session and the belt, confirm the belt stops.
+    async def async_safety_halt(
+        self, reason: str, *, tier: int = 1, stop: bool = False
+    ) -> None:
+        """Halt for safety: pause (or stop) the belt and the session, confirm it.
 
         Never raises: a belt that does not take the command is caught by the
         standstill check, which alerts.
@@ -578,16 +589,48 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         await self._async_catch_up()
         session = self.session
         if session is not None and session.is_active:
-            session.pause(self._now(), safety=reason)
+            session.pause(self._now(), safety=reason, tier=tier)
         # The belt first; saving can wait.
         if self.treadmill.available:
-            await self._async_belt_halt(reason)
+            await self._async_belt_halt(reason, stop=stop)
         else:
             # Nothing can be commanded: the standstill check will alert.
             self._async_expect_standstill(reason)
         self._async_start_ticking()
         self._async_publish()
         await self.history_store.async_save()
+
+    async def async_acknowledge_alert(self) -> None:
+        """Answer the pending partner alert ("I'm OK") from Home Assistant."""
+        if not await self.config_entry.runtime_data.safety.alerts.async_answer("ok"):
+            raise _translated_error("no_pending_alert")
+
+    @callback
+    def async_note(self, kind: str, tier: int) -> None:
+        """Record a safety event that does not halt the session."""
+        if (session := self.session) is not None and session.is_active:
+            session.note(self._now(), kind, tier)
+            self.history_store.async_schedule_save()
+            self._async_publish()
+
+    async def async_slow_down(self) -> None:
+        """Unsteady: slow the belt one step (remote control only)."""
+        session = self.session
+        if session is None or not session.is_moving or not self.treadmill.moving:
+            return
+        current = self.treadmill.speed or session.target_speed
+        speed = round(max(current - SLOW_DOWN_STEP, MIN_SPEED_KMH), 1)
+        await self._async_belt_run(speed)
+
+    @callback
+    def async_fire_instability(
+        self, tier: int, kind: str, features: dict[str, float]
+    ) -> None:
+        """Show an instability on the station's event entity."""
+        self._async_fire_station_event(
+            StationEvent.INSTABILITY, {"tier": tier, "kind": kind, **features}
+        )
+        self._async_publish()
 
     async def _async_finish(self) -> bool:
         """Record the ended session, stop the belt and save.

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_ADDRESS, CONF_NAME
+from homeassistant.const import CONF_ADDRESS, CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_BODY_MASS
 from .coordinator import RetroWalkConfigEntry
+from .safety import SafetyPolicy
 from .treadmill import Treadmill
 from .treadmill.ftms import FtmsTreadmill
 
@@ -17,6 +18,7 @@ TO_REDACT = {
     CONF_BODY_MASS,
     CONF_NAME,
     CONF_ADDRESS,
+    CONF_WEBHOOK_ID,
     "title",
     "station",
     "serial_number",
@@ -42,6 +44,31 @@ def _treadmill(treadmill: Treadmill) -> dict[str, Any]:
                 key: list(limits) for key, limits in machine.supported_ranges.items()
             }
     return async_redact_data(info, TO_REDACT)
+
+
+def _safety(safety: SafetyPolicy) -> dict[str, Any]:
+    motion = safety.motion
+    alert = safety.alerts.current
+    return {
+        "motion": {
+            "enabled": motion.enabled,
+            "active": motion.active,
+            "calibrated": motion.detector.calibrated,
+            "messages": motion.stats.messages,
+            "samples": motion.stats.samples,
+            "rejected": dict(motion.stats.rejected),
+        },
+        "unsafe": safety.unsafe,
+        "last_detection": safety.last_detection,
+        "alert": None
+        if alert is None
+        else {
+            "tier": alert.tier,
+            "kind": alert.kind,
+            "escalations": alert.escalations,
+            "answer": alert.answer,
+        },
+    }
 
 
 async def async_get_config_entry_diagnostics(
@@ -71,6 +98,7 @@ async def async_get_config_entry_diagnostics(
         "session": None
         if session is None
         else async_redact_data(session.as_dict(), TO_REDACT),
+        "safety": _safety(data.safety),
         "settings": dict(history.settings),
         "history": {
             "sessions": len(history.records),

@@ -10,7 +10,7 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import StationEvent
+from .const import TIER_EVENT_TYPES, StationEvent
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator
 from .entity import RetroWalkEntity
 
@@ -22,6 +22,8 @@ class RetroWalkEventEntityDescription(EventEntityDescription):
     """Describes a Retro Walk event entity."""
 
     exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+    # Which station event it shows, and as which event type.
+    station_event: StationEvent | None = None
 
 
 EVENTS: tuple[RetroWalkEventEntityDescription, ...] = (
@@ -30,6 +32,12 @@ EVENTS: tuple[RetroWalkEventEntityDescription, ...] = (
         translation_key="treadmill",
         event_types=[StationEvent.SAFETY_KEY_STOP, StationEvent.DID_NOT_STOP],
         exists_fn=lambda coordinator: coordinator.treadmill.has_belt,
+    ),
+    RetroWalkEventEntityDescription(
+        key="instability",
+        translation_key="instability",
+        event_types=list(TIER_EVENT_TYPES.values()),
+        station_event=StationEvent.INSTABILITY,
     ),
 )
 
@@ -62,6 +70,15 @@ class RetroWalkEvent(RetroWalkEntity, EventEntity):
 
     @callback
     def _async_station_event(self, event: StationEvent, data: dict[str, Any]) -> None:
-        if event in self.event_types:
-            self._trigger_event(event.value, data)
-            self.async_write_ha_state()
+        description = self.entity_description
+        if description.station_event is not None:
+            if event is not description.station_event:
+                return
+            # Instability: the event type is the tier; kind and features follow.
+            event_type = TIER_EVENT_TYPES[int(data["tier"])]
+        elif event.value in self.event_types:
+            event_type = event.value
+        else:
+            return
+        self._trigger_event(event_type, data)
+        self.async_write_ha_state()

@@ -41,6 +41,7 @@ class RetroWalkSensorEntityDescription(SensorEntityDescription):
     last_reset_fn: Callable[[StationStatus], datetime | None] = lambda _: None
     exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
     available_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+    attributes_fn: Callable[[StationStatus], dict[str, Any]] | None = None
 
 
 SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
@@ -199,6 +200,15 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         value_fn=lambda status: status.safety_pauses,
     ),
     RetroWalkSensorEntityDescription(
+        key="instability_events",
+        translation_key="instability_events",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda status: sum(status.tier_counts.values()),
+        attributes_fn=lambda status: {
+            f"tier_{tier}": count for tier, count in status.tier_counts.items()
+        },
+    ),
+    RetroWalkSensorEntityDescription(
         key="weekly_backward_minutes",
         translation_key="weekly_backward_minutes",
         device_class=SensorDeviceClass.DURATION,
@@ -270,6 +280,13 @@ class RetroWalkSensor(RetroWalkEntity, SensorEntity):
     def native_value(self) -> float | str | None:
         """The value."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Details (the session's events per tier)."""
+        if (attributes_fn := self.entity_description.attributes_fn) is None:
+            return None
+        return attributes_fn(self.coordinator.data)
 
     @property
     def last_reset(self) -> datetime | None:

@@ -300,19 +300,25 @@ class PhaseChange:
 
 @dataclass(frozen=True, kw_only=True)
 class SafetyEvent:
-    """Something that halted the belt for safety, kept with the session."""
+    """A safety event kept with the session: what happened, when, how serious.
+
+    ``tier`` follows the detector: 1 pause now, 2 confirmed fall, 3 unsteady.
+    """
 
     at: float
     kind: str
+    tier: int = 1
 
     def as_dict(self) -> dict[str, Any]:
         """Serialise (JSON types only)."""
-        return {"at": self.at, "kind": self.kind}
+        return {"at": self.at, "kind": self.kind, "tier": self.tier}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Restore; raises KeyError/ValueError/TypeError on bad data."""
-        return cls(at=float(data["at"]), kind=str(data["kind"]))
+        return cls(
+            at=float(data["at"]), kind=str(data["kind"]), tier=int(data.get("tier", 1))
+        )
 
 
 @dataclass(kw_only=True)
@@ -463,7 +469,18 @@ class Session:
             self.state = _state_for(segment.kind)
         return PhaseChange(previous=previous, segment=segment)
 
-    def pause(self, now: float, *, safety: str | None = None) -> None:
+    def note(self, now: float, kind: str, tier: int) -> None:
+        """Record a safety event that does not halt the session (unsteadiness)."""
+        self.safety_events.append(SafetyEvent(at=now, kind=kind, tier=tier))
+
+    def tier_counts(self) -> dict[int, int]:
+        """How many safety events of each tier the session had."""
+        counts = {1: 0, 2: 0, 3: 0}
+        for event in self.safety_events:
+            counts[event.tier] = counts.get(event.tier, 0) + 1
+        return counts
+
+    def pause(self, now: float, *, safety: str | None = None, tier: int = 1) -> None:
         """Halt the session.
 
         ``safety`` names why the belt was halted for safety (a safety key, an
@@ -485,7 +502,7 @@ class Session:
         if safety is None:
             self.state = SessionState.PAUSED
             return
-        self.safety_events.append(SafetyEvent(at=now, kind=safety))
+        self.safety_events.append(SafetyEvent(at=now, kind=safety, tier=tier))
         if self.state not in (SessionState.PAUSED_BY_SAFETY, SessionState.INTERRUPTED):
             self.metrics.safety_pauses += 1
             self.state = SessionState.PAUSED_BY_SAFETY

@@ -1,0 +1,28 @@
+"""Motion samples and the tiered instability detector (no Home Assistant import).
+
+Contract shared by the integration (webhook, MQTT), the replay tool, the
+evaluation and the benchmarks:
+
+- ``parse_message(data)`` turns one decoded Sensor Logger push message (a
+  dict) into a ``SampleBatch`` or raises ``MessageError`` whose ``reason`` is a
+  short key (see ``samples.py``).
+- ``Detector.process(batch)`` consumes samples in time order and returns the
+  detections that fired in that batch, each with the sample time where it
+  fired. Bounded memory, constant work per sample.
+"""
+
+from __future__ import annotations
+
+from .detector import Detection, Detector, DetectorConfig, Tier
+from .samples import MAX_SAMPLES, MessageError, SampleBatch, parse_message
+
+__all__ = [
+    "MAX_SAMPLES",
+    "Detection",
+    "Detector",
+    "DetectorConfig",
+    "MessageError",
+    "SampleBatch",
+    "Tier",
+    "parse_message",
+]

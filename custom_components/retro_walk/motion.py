@@ -1,0 +1,203 @@
+"""Motion samples for a station: Sensor Logger over a webhook or MQTT.
+
+Every message goes through the same path: size check, JSON, validation
+(``detection.parse_message``), the station's detector. Bad input is answered
+with a 4xx and a rate-limited log line; it never raises into the event loop.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from homeassistant.components import webhook
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+
+from .const import (
+    CONF_MQTT_TOPIC,
+    CONF_WEBHOOK_ENABLED,
+    CONF_WEBHOOK_LOCAL_ONLY,
+    DOMAIN,
+    MAX_WEBHOOK_BODY,
+)
+from .detection import Detection, Detector, MessageError, parse_message
+
+if TYPE_CHECKING:
+    from homeassistant.components.mqtt import ReceiveMessage
+
+    from .coordinator import RetroWalkConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+# A rejected message is logged at most this often per reason.
+LOG_INTERVAL = 60.0
+
+
+@dataclass(kw_only=True)
+class MotionStats:
+    """What the motion input has seen (for diagnostics)."""
+
+    messages: int = 0
+    samples: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    last_message: float | None = None  # time.monotonic()
+
+
+class MotionInput:
+    """Receives one station's motion stream and runs its detector."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: RetroWalkConfigEntry,
+        *,
+        on_detection: Callable[[Detection], None],
+        on_samples: Callable[[], None],
+    ) -> None:
+        """Set up (nothing is registered until ``async_start``)."""
+        self._hass = hass
+        self._entry = entry
+        self._on_detection = on_detection
+        self._on_samples = on_samples
+        self.detector = Detector()
+        self.stats = MotionStats()
+        self.active = False
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._last_log: dict[str, float] = {}
+        self._webhook_id: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the station expects a motion stream."""
+        options = self._entry.options
+        return bool(options.get(CONF_WEBHOOK_ENABLED) or options.get(CONF_MQTT_TOPIC))
+
+    async def async_start(self) -> None:
+        """Register the webhook and subscribe to the MQTT topic, as configured."""
+        options = self._entry.options
+        if options.get(CONF_WEBHOOK_ENABLED) and (
+            webhook_id := options.get(CONF_WEBHOOK_ID)
+        ):
+            self._webhook_id = webhook_id
+            webhook.async_register(
+                self._hass,
+                DOMAIN,
+                f"Retro Walk {self._entry.title}",
+                webhook_id,
+                self._async_handle_webhook,
+                local_only=options.get(CONF_WEBHOOK_LOCAL_ONLY, True),
+                allowed_methods=["POST"],
+            )
+        if topic := options.get(CONF_MQTT_TOPIC):
+            await self._async_subscribe_mqtt(topic)
+
+    async def _async_subscribe_mqtt(self, topic: str) -> None:
+        # Imported here: stations without MQTT never load the MQTT client.
+        from homeassistant.components import mqtt
+
+        if not await mqtt.async_wait_for_mqtt_client(self._hass):
+            _LOGGER.error(
+                "MQTT is not available: %s receives no motion on %s",
+                self._entry.title,
+                topic,
+            )
+            return
+        self._unsubscribe.append(
+            await mqtt.async_subscribe(
+                self._hass, topic, self._async_mqtt_message, qos=0, encoding=None
+            )
+        )
+
+    @callback
+    def async_stop(self) -> None:
+        """Unregister everything."""
+        if self._webhook_id is not None:
+            webhook.async_unregister(self._hass, self._webhook_id)
+            self._webhook_id = None
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+
+    @callback
+    def async_set_active(self, active: bool) -> None:  # noqa: FBT001
+        """Run the detector only during a session; a new session recalibrates."""
+        if active and not self.active:
+            self.detector.reset()
+        self.active = active
+
+    # Input -------------------------------------------------------------------
+
+    async def _async_handle_webhook(
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        """Take one Sensor Logger HTTP push."""
+        if (request.content_length or 0) > MAX_WEBHOOK_BODY:
+            return self._reject(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
+        body = await request.content.read(MAX_WEBHOOK_BODY + 1)
+        if len(body) > MAX_WEBHOOK_BODY:
+            return self._reject(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
+        status, reason = self.async_ingest(body)
+        if status is not HTTPStatus.OK:
+            return self._reject(status, reason)
+        return web.json_response({"accepted": True, "active": self.active})
+
+    @callback
+    def _async_mqtt_message(self, message: ReceiveMessage) -> None:
+        payload = message.payload
+        raw = payload.encode() if isinstance(payload, str) else bytes(payload)
+        if len(raw) > MAX_WEBHOOK_BODY:
+            self._log_rejected("too_large")
+            return
+        status, reason = self.async_ingest(raw)
+        if status is not HTTPStatus.OK:
+            self._log_rejected(reason)
+
+    @callback
+    def async_ingest(self, raw: bytes) -> tuple[HTTPStatus, str]:
+        """Validate one message and run the detector on it; never raises."""
+        try:
+            data: Any = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return HTTPStatus.BAD_REQUEST, "invalid_json"
+        try:
+            batch = parse_message(data)
+        except MessageError as err:
+            return HTTPStatus.UNPROCESSABLE_ENTITY, err.reason
+        stats = self.stats
+        stats.messages += 1
+        stats.samples += len(batch)
+        stats.last_message = time.monotonic()
+        self._on_samples()
+        if self.active:
+            for detection in self.detector.process(batch):
+                self._on_detection(detection)
+        return HTTPStatus.OK, "ok"
+
+    def _reject(self, status: HTTPStatus, reason: str) -> web.Response:
+        self._log_rejected(reason)
+        return web.json_response(
+            {"accepted": False, "error": reason}, status=int(status)
+        )
+
+    def _log_rejected(self, reason: str) -> None:
+        """Count a rejected message; log it at most once a minute per reason."""
+        self.stats.rejected[reason] += 1
+        now = time.monotonic()
+        last = self._last_log.get(reason)
+        if last is None or now - last >= LOG_INTERVAL:
+            self._last_log[reason] = now
+            _LOGGER.warning(
+                "%s: rejected a motion message (%s); %d so far",
+                self._entry.title,
+                reason,
+                self.stats.rejected[reason],
+            )
