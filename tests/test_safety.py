@@ -503,3 +503,28 @@ async def test_unload_unregisters_the_webhook(
     response = await client.post(URL, json=message(0))
     assert response.status == 200  # Home Assistant answers unknown webhooks 200
     assert stats.messages == 0
+
+
+async def test_detector_keeps_running_while_paused(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    notify: dict[str, list[ServiceCall]],
+) -> None:
+    """A slip pauses the belt; the fall that follows is still confirmed."""
+    await _moving_session(hass, freezer, hass_client_no_auth)
+    with detections((1, "spin")):
+        await _push(hass_client_no_auth, message(5 * 10**9))
+    await hass.async_block_till_done()
+    assert hass.states.get(STATE).state == "paused_by_safety"
+    with detections((2, "fall")):
+        await _push(hass_client_no_auth, message(6 * 10**9))
+    await hass.async_block_till_done()
+    assert hass.states.get(EVENT).attributes["event_type"] == "confirmed_fall"
+    assert len(notify["partner"]) == 1
+    # A new session recalibrates the detector.
+    await async_call(hass, "stop_session")
+    with patch.object(Detector, "reset") as reset:
+        await async_call(hass, "start_session")
+    reset.assert_called_once()

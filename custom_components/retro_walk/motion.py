@@ -74,6 +74,7 @@ class MotionInput:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._last_log: dict[str, float] = {}
         self._webhook_id: str | None = None
+        self._session_id: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -128,11 +129,12 @@ class MotionInput:
         self._unsubscribe = []
 
     @callback
-    def async_set_active(self, active: bool) -> None:  # noqa: FBT001
+    def async_set_session(self, session_id: str | None) -> None:
         """Run the detector only during a session; a new session recalibrates."""
-        if active and not self.active:
+        if session_id is not None and session_id != self._session_id:
             self.detector.reset()
-        self.active = active
+        self._session_id = session_id
+        self.active = session_id is not None
 
     # Input -------------------------------------------------------------------
 

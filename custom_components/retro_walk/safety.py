@@ -354,12 +354,19 @@ class SafetyPolicy:
 
     @callback
     def _async_station_updated(self) -> None:
-        """The session changed: arm or disarm the detector and the watchdogs."""
+        """The session changed: arm or disarm the detector and the watchdogs.
+
+        The detector runs for the whole session, paused or not (a slip that
+        paused the belt may still turn into a fall); a new session
+        recalibrates it. The stream watchdog only guards a moving session.
+        """
         session = self._coordinator.session
+        self.motion.async_set_session(
+            None if session is None or not session.is_active else session.session_id
+        )
         moving = session is not None and session.is_moving
         if moving != self._moving:
             self._moving = moving
-            self.motion.async_set_active(moving)
             if moving and self._watches_stream:
                 self._arm_watchdog(STREAM_START_GRACE)
             elif not moving:
