@@ -471,7 +471,7 @@ async def test_belt_that_does_not_stop_alerts_the_partner(
     await async_call(hass, "pause_session")  # speed sensor stays at 3 km/h
     await async_tick(hass, freezer, 5)
     (call,) = notify["partner"]
-    assert "treadmill_did_not_stop" in call.data["message"]
+    assert "the belt did not stop" in call.data["message"]
 
 
 async def test_detections_are_recorded_with_the_session(

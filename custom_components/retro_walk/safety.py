@@ -83,8 +83,12 @@ async def async_notification_text(
     strings = await translation.async_get_translations(
         hass, hass.config.language, "exceptions", [DOMAIN]
     )
-    text = strings.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
+    prefix = f"component.{DOMAIN}.exceptions"
+    text = strings.get(f"{prefix}.{key}.message", key)
     for name, value in placeholders.items():
+        if name == "kind":
+            # A readable name for the detection, the code when there is none.
+            value = strings.get(f"{prefix}.kind_{value}.message", value)
         text = text.replace(f"{{{name}}}", value)
     return text
 

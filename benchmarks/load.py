@@ -1,0 +1,273 @@
+"""Load run: many stations streaming Sensor Logger pushes into a real Home Assistant.
+
+Starts ``python -m homeassistant`` on a fresh config dir (onboarded like the
+demo) with ``--stations`` simulated-treadmill stations, each with its webhook
+on; starts a session on every station; then streams real walking (the gaitpy
+lower-back recording, looped) to every station at ``--rate`` Hz in batches of
+``--batch-ms`` for ``--seconds``, all on 127.0.0.1. Prints Home Assistant's CPU
+share of one core, its memory before and after, the pushes that failed
+(dropped) or completed more than one batch period after they were due (late),
+and whether any station's safety loop paused its belt (a stream that looked
+lost would). Nothing is asserted.
+
+Usage: ``python -m benchmarks.load [--stations 50] [--rate 100] [--seconds 120]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+from pathlib import Path
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+import uuid
+
+import aiohttp
+import numpy as np
+
+from evaluation import datasets
+from tests.e2e.hass_process import HassProcess, free_port, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+GRAVITY = 9.80665
+
+
+# The demo file's device is put on and taken off in its first 20 and last
+# 18 seconds: only the walking in between is streamed.
+WORN = (20.0, 150.0)
+
+
+def _walking(rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
+    """Real lower-back walking (m/s², gravity included), resampled to ``rate_hz``."""
+    times_ns, acc_g = datasets.load_gaitpy(ROOT / ".cache" / "evaluation")
+    grid = np.arange(WORN[0], WORN[1], 1.0 / rate_hz)
+    source = times_ns / 1e9
+    acc = np.stack([np.interp(grid, source, acc_g[:, k]) for k in range(3)], axis=1)
+    return grid, acc * GRAVITY
+
+
+def _add_stations(config_dir: Path, count: int) -> list[tuple[str, str]]:
+    """Replace the demo entry by ``count`` stations; return (entry id, webhook id)."""
+    path = config_dir / ".storage" / "core.config_entries"
+    stored = json.loads(path.read_text())
+    template = next(e for e in stored["data"]["entries"] if e["domain"] == "retro_walk")
+    others = [e for e in stored["data"]["entries"] if e["domain"] != "retro_walk"]
+    stations = []
+    for index in range(count):
+        entry_id = uuid.uuid4().hex
+        webhook_id = secrets.token_hex(16)
+        entry = {
+            **template,
+            "entry_id": entry_id,
+            "unique_id": f"load_{index:02d}",
+            "title": f"Load {index:02d}",
+            "data": {**template["data"], "name": f"Load {index:02d}"},
+            "options": {
+                **template["options"],
+                "webhook_enabled": True,
+                "webhook_local_only": True,
+                "webhook_id": webhook_id,
+            },
+        }
+        others.append(entry)
+        stations.append((entry_id, webhook_id))
+    stored["data"]["entries"] = others
+    path.write_text(json.dumps(stored))
+    return stations
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _message(
+    message_id: int, start_ns: int, acc: np.ndarray, rate_hz: int
+) -> bytes:
+    step = int(1e9 / rate_hz)
+    payload: list[dict[str, Any]] = []
+    for index, (x, y, z) in enumerate(acc):
+        time_ns = start_ns + index * step
+        payload.append(
+            {"name": "totalacceleration", "time": time_ns, "values": {"x": x, "y": y, "z": z}}
+        )
+        payload.append(
+            {"name": "gyroscope", "time": time_ns, "values": {"x": 0.0, "y": 0.0, "z": 0.0}}
+        )
+    return json.dumps(
+        {
+            "messageId": message_id,
+            "sessionId": "load",
+            "deviceId": "load",
+            "payload": payload,
+        }
+    ).encode()
+
+
+async def _stream(
+    base_url: str,
+    webhook_id: str,
+    acc: np.ndarray,
+    rate_hz: int,
+    batch_ms: int,
+    seconds: float,
+    offset: float,
+    results: dict[str, list[float]],
+) -> None:
+    per_batch = max(1, rate_hz * batch_ms // 1000)
+    period = batch_ms / 1000
+    url = f"{base_url}/api/webhook/{webhook_id}"
+    loop = asyncio.get_running_loop()
+    start = loop.time() + offset
+    async with aiohttp.ClientSession() as session:
+        for number in range(int(seconds / period)):
+            due = start + number * period
+            if (delay := due - loop.time()) > 0:
+                await asyncio.sleep(delay)
+            first = (number * per_batch) % (len(acc) - per_batch)
+            body = _message(
+                number, time.time_ns(), acc[first : first + per_batch], rate_hz
+            )
+            sent = loop.time()
+            try:
+                async with session.post(
+                    url, data=body, headers={"Content-Type": "application/json"}
+                ) as response:
+                    ok = response.status == 200
+                    await response.read()
+            except aiohttp.ClientError:
+                ok = False
+            done = loop.time()
+            results["latency"].append(done - sent)
+            if not ok:
+                results["dropped"].append(due)
+            elif done - due > period:
+                results["late"].append(done - due)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the load and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stations", type=int, default=50)
+    parser.add_argument("--rate", type=int, default=100, help="samples per second")
+    parser.add_argument("--batch-ms", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=120.0)
+    args = parser.parse_args(argv)
+
+    _, acc = _walking(args.rate)
+    work = Path(tempfile.mkdtemp(prefix="retro-walk-load-"))
+    config_dir, token_file, port = work / "config", work / "token", free_port()
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "onboard.py"),
+            "--config-dir",
+            str(config_dir),
+            "--token-file",
+            str(token_file),
+            "--port",
+            str(port),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    stations = _add_stations(config_dir, args.stations)
+    hass = HassProcess(
+        config_dir=config_dir,
+        token=token_file.read_text().strip(),
+        port=port,
+        logs=work,
+    )
+    try:
+        took = hass.start()
+        wait_for(
+            "every station",
+            lambda: hass.template(
+                '{{ states.sensor | selectattr("entity_id", "search", "session_state")'
+                " | list | count }}"
+            ).strip()
+            == str(args.stations),
+            120,
+        )
+        for entry_id, _ in stations:
+            hass.call(
+                "retro_walk",
+                "start_session",
+                {"config_entry_id": entry_id, "program": "custom", "backward_minutes": 30},
+            )
+        assert hass.proc is not None
+        pid = hass.proc.pid
+        rss_before, cpu_before, wall_before = _rss_mib(pid), _cpu_seconds(pid), time.monotonic()
+        results: dict[str, list[float]] = {"latency": [], "dropped": [], "late": []}
+
+        async def run() -> None:
+            await asyncio.gather(
+                *(
+                    _stream(
+                        hass.base_url,
+                        webhook_id,
+                        acc,
+                        args.rate,
+                        args.batch_ms,
+                        args.seconds,
+                        index * args.batch_ms / 1000 / args.stations,
+                        results,
+                    )
+                    for index, (_, webhook_id) in enumerate(stations)
+                )
+            )
+
+        asyncio.run(run())
+        cpu = (_cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
+        rss_after = _rss_mib(pid)
+        states = [
+            hass.template(
+                "{{ states | selectattr('entity_id', 'search', 'session_state')"
+                " | map(attribute='state') | list | join(',') }}"
+            )
+        ][0].split(",")
+        paused = sum(state == "paused_by_safety" for state in states)
+        kinds = hass.template(
+            "{{ states.event | selectattr('entity_id', 'search', 'instability')"
+            " | map(attribute='attributes.kind') | select('defined') | list }}"
+        )
+        latencies = sorted(results["latency"])
+        print(f"Home Assistant started in {took:.1f} s")
+        print(
+            f"Load: {args.stations} stations x {args.rate} Hz in {args.batch_ms} ms"
+            f" batches for {args.seconds:.0f} s ({len(latencies)} pushes)"
+        )
+        print(f"  Home Assistant CPU: {100 * cpu:.1f} % of one core")
+        print(f"  memory (RSS): {rss_before:.0f} MiB before, {rss_after:.0f} MiB after")
+        print(
+            f"  push round trip: median {1000 * statistics.median(latencies):.1f} ms,"
+            f" p99 {1000 * latencies[int(0.99 * len(latencies))]:.1f} ms"
+        )
+        print(f"  dropped pushes: {len(results['dropped'])}")
+        print(f"  late pushes (done > one batch period after due): {len(results['late'])}")
+        print(
+            f"  stations paused by their safety loop: {paused} of {len(states)}"
+            f" (kinds: {kinds})"
+        )
+    finally:
+        hass.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
