@@ -96,18 +96,24 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def _message(
-    message_id: int, start_ns: int, acc: np.ndarray, rate_hz: int
-) -> bytes:
+def _message(message_id: int, start_ns: int, acc: np.ndarray, rate_hz: int) -> bytes:
     step = int(1e9 / rate_hz)
     payload: list[dict[str, Any]] = []
     for index, (x, y, z) in enumerate(acc):
         time_ns = start_ns + index * step
         payload.append(
-            {"name": "totalacceleration", "time": time_ns, "values": {"x": x, "y": y, "z": z}}
+            {
+                "name": "totalacceleration",
+                "time": time_ns,
+                "values": {"x": x, "y": y, "z": z},
+            }
         )
         payload.append(
-            {"name": "gyroscope", "time": time_ns, "values": {"x": 0.0, "y": 0.0, "z": 0.0}}
+            {
+                "name": "gyroscope",
+                "time": time_ns,
+                "values": {"x": 0.0, "y": 0.0, "z": 0.0},
+            }
         )
     return json.dumps(
         {
@@ -208,11 +214,19 @@ def main(argv: list[str] | None = None) -> int:
             hass.call(
                 "retro_walk",
                 "start_session",
-                {"config_entry_id": entry_id, "program": "custom", "backward_minutes": 30},
+                {
+                    "config_entry_id": entry_id,
+                    "program": "custom",
+                    "backward_minutes": 30,
+                },
             )
         assert hass.proc is not None
         pid = hass.proc.pid
-        rss_before, cpu_before, wall_before = _rss_mib(pid), _cpu_seconds(pid), time.monotonic()
+        rss_before, cpu_before, wall_before = (
+            _rss_mib(pid),
+            _cpu_seconds(pid),
+            time.monotonic(),
+        )
         results: dict[str, list[float]] = {"latency": [], "dropped": [], "late": []}
 
         async def run() -> None:
@@ -259,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
             f" p99 {1000 * latencies[int(0.99 * len(latencies))]:.1f} ms"
         )
         print(f"  dropped pushes: {len(results['dropped'])}")
-        print(f"  late pushes (done > one batch period after due): {len(results['late'])}")
+        print(
+            f"  late pushes (done > one batch period after due): {len(results['late'])}"
+        )
         print(
             f"  stations paused by their safety loop: {paused} of {len(states)}"
             f" (kinds: {kinds})"

@@ -52,13 +52,13 @@ async def test_bench_ftms_safety_pause_latency(
         await coordinator.async_resume()
         await hass.async_block_till_done()
 
-    print()  # noqa: T201
-    print(f"FTMS safety pause, {RUNS} runs (ms)")  # noqa: T201
+    print()
+    print(f"FTMS safety pause, {RUNS} runs (ms)")
     for label, values in (
         ("request -> pause command written", to_write),
         ("request -> pause acknowledged", to_acknowledged),
     ):
-        print(  # noqa: T201
+        print(
             f"  {label:34} median {statistics.median(values):.3f}"
             f"  p99 {_percentile(values, 0.99):.3f}  max {max(values):.3f}"
         )

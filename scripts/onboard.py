@@ -10,11 +10,18 @@ Without a running Home Assistant, this:
   administrators group) and a long-lived access token, written to
   ``--token-file`` with mode 600;
 * adds the ``retro_walk`` config entry "Demo station" to
-  ``.storage/core.config_entries``, so the integration is set up at first start.
+  ``.storage/core.config_entries``, so the integration is set up at first start;
+  its options switch on the Sensor Logger webhook (local only) that the demo's
+  simulated walker (``scripts/demo_walker.py``) streams to, with a secret
+  webhook id written to ``--webhook-id-file`` (mode 600), and name
+  ``notify.persistent_notification`` as the partner, so partner alerts show in
+  the browser's notifications. An entry stored by an older version without
+  these options is upgraded in place (options it already has are kept).
 
 Every step is skipped when already done, so a second run changes nothing and
 returns in a fraction of a second (Home Assistant is not even imported). Run it
-with the virtual environment's Python (Home Assistant 2025.4.4).
+with the virtual environment's Python (Home Assistant 2025.4.4), never while
+Home Assistant runs on the config dir.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import logging
 import os
 from pathlib import Path
 import re
+import secrets
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO_ROOT / "config"
 DEFAULT_CONFIG_DIR = REPO_ROOT / ".demo" / "config"
 DEFAULT_TOKEN_FILE = REPO_ROOT / ".demo" / "token"
+WEBHOOK_ID_FILE_NAME = "webhook_id"  # next to the token file unless given
 DEFAULT_PORT = 8123
 
 USERNAME = "demo"
@@ -65,6 +74,17 @@ ENTRY_OPTIONS: dict[str, Any] = {
     "cool_down_minutes": 0.5,
     "forward_speed": 3.0,
 }
+# Motion and safety options of the demo (custom_components/retro_walk/const.py).
+# The webhook id (option "webhook_id") is generated once and kept.
+WEBHOOK_ENABLED = "webhook_enabled"
+WEBHOOK_LOCAL_ONLY = "webhook_local_only"
+WEBHOOK_ID = "webhook_id"
+PARTNER_TARGETS = "partner_targets"
+# notify.persistent_notification (Home Assistant's notify integration, loaded
+# here by mobile_app) turns each partner notification into a persistent
+# notification: a newcomer sees it in the browser.
+DEMO_PARTNERS = ["notify.persistent_notification"]
+_WEBHOOK_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 
 _PORT_LINE = re.compile(r"^(\s*server_port:\s*)\d+(.*)$", re.MULTILINE)
 
@@ -143,24 +163,94 @@ def token_valid(config_dir: Path, token_file: Path) -> bool:
     return refresh_id is not None and any(t.get("id") == refresh_id for t in tokens)
 
 
-def entry_exists(config_dir: Path) -> bool:
-    """Return whether the demo config entry is stored."""
-    data = _read_storage(config_dir, "core.config_entries")
-    entries = data.get("entries", []) if data else []
-    return any(
-        entry.get("domain") == ENTRY_DOMAIN
+def _is_demo_entry(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and entry.get("domain") == ENTRY_DOMAIN
         and entry.get("unique_id") == ENTRY_UNIQUE_ID
-        for entry in entries
     )
 
 
+def stored_entry(config_dir: Path) -> dict[str, Any] | None:
+    """Return the stored demo config entry (a dict), or None."""
+    data = _read_storage(config_dir, "core.config_entries")
+    entries = data.get("entries", []) if data else []
+    return next((entry for entry in entries if _is_demo_entry(entry)), None)
+
+
+def entry_exists(config_dir: Path) -> bool:
+    """Return whether the demo config entry is stored."""
+    return stored_entry(config_dir) is not None
+
+
+def _valid_webhook_id(value: Any) -> bool:
+    return isinstance(value, str) and _WEBHOOK_ID_RE.match(value) is not None
+
+
+def motion_options(options: dict[str, Any], webhook_id: str) -> dict[str, Any]:
+    """The demo entry's options with the webhook on and the demo partner.
+
+    The webhook is always switched on (the simulated walker needs it); an id,
+    a local-only choice or partners the entry already has are kept.
+    """
+    merged = dict(options)
+    merged[WEBHOOK_ENABLED] = True
+    merged.setdefault(WEBHOOK_LOCAL_ONLY, True)
+    if not _valid_webhook_id(merged.get(WEBHOOK_ID)):
+        merged[WEBHOOK_ID] = webhook_id
+    merged.setdefault(PARTNER_TARGETS, list(DEMO_PARTNERS))
+    return merged
+
+
+def entry_upgraded(config_dir: Path) -> bool:
+    """Return whether the stored demo entry has the demo's motion options."""
+    entry = stored_entry(config_dir)
+    if entry is None:
+        return False
+    options = entry.get("options")
+    if not isinstance(options, dict):
+        return False
+    return options == motion_options(options, "")
+
+
+def read_webhook_id(webhook_file: Path) -> str | None:
+    """Return the webhook id in ``webhook_file`` when it holds a valid one."""
+    try:
+        value = webhook_file.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return value if _valid_webhook_id(value) else None
+
+
+def webhook_file_current(config_dir: Path, webhook_file: Path) -> bool:
+    """Return whether ``webhook_file`` holds the stored entry's webhook id (600)."""
+    entry = stored_entry(config_dir)
+    options = entry.get("options") if entry else None
+    stored = options.get(WEBHOOK_ID) if isinstance(options, dict) else None
+    try:
+        private = webhook_file.stat().st_mode & 0o077 == 0
+    except OSError:
+        return False
+    return private and stored is not None and read_webhook_id(webhook_file) == stored
+
+
+def write_webhook_id(webhook_file: Path, webhook_id: str) -> None:
+    """Write the webhook id to ``webhook_file`` with mode 600."""
+    webhook_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(webhook_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(webhook_id + "\n")
+    webhook_file.chmod(0o600)
+    print(f"wrote the demo station's webhook id to {webhook_file}")
+
+
 def is_complete(config_dir: Path, token_file: Path) -> bool:
-    """Return whether nothing is left to do."""
+    """Return whether nothing is left to do in Home Assistant's storage."""
     return (
         onboarding_done(config_dir)
         and user_exists(config_dir)
         and token_valid(config_dir, token_file)
-        and entry_exists(config_dir)
+        and entry_upgraded(config_dir)
     )
 
 
@@ -238,8 +328,8 @@ async def _ensure_onboarding(hass: HomeAssistant) -> None:
     print("onboarding complete")
 
 
-async def _ensure_entry(hass: HomeAssistant) -> None:
-    """Add the demo station's config entry to core.config_entries."""
+async def _ensure_entry(hass: HomeAssistant, webhook_id: str) -> None:
+    """Add the demo station's config entry, or give it the motion options."""
     from types import MappingProxyType
 
     from homeassistant.config_entries import (
@@ -247,21 +337,32 @@ async def _ensure_entry(hass: HomeAssistant) -> None:
         ConfigEntry,
         ConfigEntryStore,
     )
+    from homeassistant.util import dt as dt_util
 
     store = ConfigEntryStore(hass)
     data = await store.async_load() or {"entries": []}
     entries = list(data.get("entries", []))
-    if any(
-        e.get("domain") == ENTRY_DOMAIN and e.get("unique_id") == ENTRY_UNIQUE_ID
-        for e in entries
-    ):
+    for stored in entries:
+        if not _is_demo_entry(stored):
+            continue
+        options = stored.get("options")
+        options = options if isinstance(options, dict) else {}
+        upgraded = motion_options(options, webhook_id)
+        if upgraded != options:
+            stored["options"] = upgraded
+            stored["modified_at"] = dt_util.utcnow().isoformat()
+            await store.async_save({"entries": entries})
+            print(
+                f"gave config entry {ENTRY_TITLE!r} the demo's motion options "
+                "(Sensor Logger webhook, partner notification)"
+            )
         return
     entry = ConfigEntry(
         data=ENTRY_DATA,
         discovery_keys=MappingProxyType({}),
         domain=ENTRY_DOMAIN,
         minor_version=1,
-        options=ENTRY_OPTIONS,
+        options=motion_options(ENTRY_OPTIONS, webhook_id),
         source=SOURCE_USER,
         subentries_data=None,
         title=ENTRY_TITLE,
@@ -273,7 +374,7 @@ async def _ensure_entry(hass: HomeAssistant) -> None:
     print(f"added config entry {ENTRY_TITLE!r} ({ENTRY_DOMAIN}, {entry.entry_id})")
 
 
-async def _onboard(config_dir: Path, token_file: Path) -> None:
+async def _onboard(config_dir: Path, token_file: Path, webhook_id: str) -> None:
     from homeassistant.auth import auth_manager_from_config
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers import (
@@ -294,25 +395,34 @@ async def _onboard(config_dir: Path, token_file: Path) -> None:
             await _ensure_token(hass, user, token_file)
         if not onboarding_done(config_dir):
             await _ensure_onboarding(hass)
-        await _ensure_entry(hass)
+        await _ensure_entry(hass, webhook_id)
     finally:
         # The auth store saves with a delay: stopping runs the final write.
         logging.getLogger("homeassistant.core").setLevel(logging.WARNING)
         await hass.async_stop(force=True)
 
 
-def onboard(config_dir: Path, token_file: Path) -> bool:
+def onboard(config_dir: Path, token_file: Path, webhook_file: Path) -> bool:
     """Do whatever is missing; return whether anything had to be done."""
-    if is_complete(config_dir, token_file):
-        return False
-    from homeassistant import runner
-
-    asyncio.set_event_loop_policy(runner.HassEventLoopPolicy(debug=False))
-    asyncio.run(_onboard(config_dir, token_file))
+    done = False
     if not is_complete(config_dir, token_file):
-        msg = f"onboarding of {config_dir} did not complete"
-        raise SystemExit(msg)
-    return True
+        # A new entry keeps the id of an earlier webhook file (a config dir
+        # made again), else gets a new secret; a stored id is never replaced.
+        webhook_id = read_webhook_id(webhook_file) or secrets.token_hex(32)
+        from homeassistant import runner
+
+        asyncio.set_event_loop_policy(runner.HassEventLoopPolicy(debug=False))
+        asyncio.run(_onboard(config_dir, token_file, webhook_id))
+        if not is_complete(config_dir, token_file):
+            msg = f"onboarding of {config_dir} did not complete"
+            raise SystemExit(msg)
+        done = True
+    if not webhook_file_current(config_dir, webhook_file):
+        entry = stored_entry(config_dir)
+        assert entry is not None  # noqa: S101 - is_complete checked it
+        write_webhook_id(webhook_file, entry["options"][WEBHOOK_ID])
+        done = True
+    return done
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -320,6 +430,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config-dir", type=Path, default=DEFAULT_CONFIG_DIR)
     parser.add_argument("--token-file", type=Path, default=DEFAULT_TOKEN_FILE)
+    parser.add_argument(
+        "--webhook-id-file",
+        type=Path,
+        default=None,
+        help=f"where to write the demo station's webhook id "
+        f"(default: {WEBHOOK_ID_FILE_NAME} next to the token file)",
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument(
         "--source",
@@ -330,9 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config_dir: Path = args.config_dir.resolve()
     token_file: Path = args.token_file.resolve()
+    webhook_file: Path = (
+        args.webhook_id_file or token_file.parent / WEBHOOK_ID_FILE_NAME
+    ).resolve()
 
     prepare_config_dir(config_dir, args.source.resolve(), args.port)
-    if onboard(config_dir, token_file):
+    if onboard(config_dir, token_file, webhook_file):
         print(f"onboarded {config_dir}")
     else:
         print(f"{config_dir} already onboarded")

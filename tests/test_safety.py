@@ -528,3 +528,23 @@ async def test_detector_keeps_running_while_paused(
     with patch.object(Detector, "reset") as reset:
         await async_call(hass, "start_session")
     reset.assert_called_once()
+
+
+async def test_follow_up_detections_do_not_spam(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    notify: dict[str, list[ServiceCall]],
+) -> None:
+    """After a fall: "lying" does not alert again, "unsteady" prompts nobody."""
+    await _moving_session(hass, freezer, hass_client_no_auth)
+    with detections((2, "fall")):
+        await _push(hass_client_no_auth, message(5 * 10**9))
+    await hass.async_block_till_done()
+    with detections((3, "unsteady"), (2, "lying")):
+        await _push(hass_client_no_auth, message(6 * 10**9))
+    await hass.async_block_till_done()
+    assert len(notify["partner"]) == 1
+    assert notify["walker"] == []
+    assert hass.states.get("sensor.living_room_instability_events").state == "3"

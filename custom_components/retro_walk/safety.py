@@ -86,10 +86,13 @@ async def async_notification_text(
     prefix = f"component.{DOMAIN}.exceptions"
     text = strings.get(f"{prefix}.{key}.message", key)
     for name, value in placeholders.items():
-        if name == "kind":
-            # A readable name for the detection, the code when there is none.
-            value = strings.get(f"{prefix}.kind_{value}.message", value)
-        text = text.replace(f"{{{name}}}", value)
+        # A readable name for a detection, its code when there is none.
+        shown = (
+            strings.get(f"{prefix}.kind_{value}.message", value)
+            if name == "kind"
+            else value
+        )
+        text = text.replace(f"{{{name}}}", shown)
     return text
 
 
@@ -142,6 +145,8 @@ class PartnerAlerts:
             "message": message,
             "data": {
                 "tag": f"retro_walk_{alert.alert_id}",
+                # notify.persistent_notification: one notification per alert.
+                "notification_id": f"retro_walk_{alert.alert_id}",
                 "actions": [
                     {"action": f"{ACTION_OK}_{alert.alert_id}", "title": ok},
                     {"action": f"{ACTION_HELP}_{alert.alert_id}", "title": help_},
@@ -162,16 +167,18 @@ class PartnerAlerts:
                 _LOGGER.error("Could not notify %s: %s", target, err)
 
     async def async_alert(self, tier: int, kind: str) -> None:
-        """Raise an alert (or re-raise it while one is pending)."""
-        if not self.pending:
-            self.current = Alert(
-                alert_id=uuid.uuid4().hex[:12],
-                tier=tier,
-                kind=kind,
-                created=time.time(),
-            )
-        alert = self.current
-        assert alert is not None  # noqa: S101 - just set
+        """Raise an alert; while one waits for an answer, escalation goes on.
+
+        A second detection of the same emergency (the fall, then the walker
+        lying still) does not send the alert again: the escalation timer
+        already repeats it until somebody answers.
+        """
+        if self.pending:
+            return
+        alert = Alert(
+            alert_id=uuid.uuid4().hex[:12], tier=tier, kind=kind, created=time.time()
+        )
+        self.current = alert
         station = self._entry.title
         title = await self._async_texts("notification_title", {"station": station})
         message = await self._async_texts(
@@ -521,6 +528,10 @@ class SafetyPolicy:
             await coordinator.async_safety_halt(kind, tier=tier, stop=True)
         elif tier == Tier.UNSTEADY and has_belt:
             coordinator.async_note(kind, tier)
+            if not self._moving:
+                # Halted (after a slip or a fall): no belt to slow, no prompt.
+                self._show(tier, kind, features)
+                return
             await coordinator.async_slow_down()
         else:
             # No belt to halt (hallway, outdoor): people must know instead.
