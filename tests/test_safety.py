@@ -37,7 +37,7 @@ from .common import (
     async_history,
     async_tick,
 )
-from .sensorlogger import message
+from .sensorlogger import GRAVITY, message
 
 WEBHOOK_ID = "retro-walk-test-webhook"
 SAFETY_OPTIONS: dict[str, Any] = {
@@ -548,3 +548,33 @@ async def test_follow_up_detections_do_not_spam(
     assert len(notify["partner"]) == 1
     assert notify["walker"] == []
     assert hass.states.get("sensor.living_room_instability_events").state == "3"
+
+
+async def test_real_detector_free_fall_then_lying_through_the_webhook(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    notify: dict[str, list[ServiceCall]],
+) -> None:
+    """The real detector: 0 g for 200 ms pauses; lying on the side alerts."""
+    await async_call(hass, "start_session")
+    clock = 1_800_000_000 * 10**9
+    step = 10**9 // 5
+    for _ in range(60):  # 12 s upright: calibration
+        assert await _push(hass_client_no_auth, message(clock)) == 200
+        clock += step
+    assert hass.states.get(STATE).state == "warm_up"
+    # Free fall: the accelerometer (without gravity) cancels gravity.
+    await _push(hass_client_no_auth, message(clock, acc=(0.0, GRAVITY, 0.0)))
+    clock += step
+    await hass.async_block_till_done()
+    assert hass.states.get(STATE).state == "paused_by_safety"
+    assert hass.states.get(EVENT).attributes["kind"] == "free_fall"
+    assert notify["partner"] == []
+    # On the floor, on the side: gravity along x for 6 s.
+    for _ in range(30):
+        await _push(hass_client_no_auth, message(clock, acc=(-GRAVITY, GRAVITY, 0.0)))
+        clock += step
+    await hass.async_block_till_done()
+    assert hass.states.get(EVENT).attributes["event_type"] == "confirmed_fall"
+    assert len(notify["partner"]) == 1
