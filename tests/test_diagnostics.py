@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.core import HomeAssistant
 
-from .common import async_call
+from .common import STATION_DATA, STATION_OPTIONS, async_add_station, async_call
 
 
 async def test_diagnostics_are_redacted(
@@ -30,3 +30,28 @@ async def test_diagnostics_are_redacted(
     assert result["status"]["target_speed"] == 3.0
     assert result["treadmill"]["type"] == "SimulatedTreadmill"
     assert result["history"] == {"sessions": 0, "unreadable": 0, "recent": []}
+
+
+async def test_diagnostics_redact_the_webhook(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The webhook id is a secret: redacted; the motion figures are there."""
+    entry = await async_add_station(
+        hass,
+        STATION_DATA,
+        options={**STATION_OPTIONS, "webhook_enabled": True, "webhook_id": "secret-id"},
+    )
+    result = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert result["entry"]["options"]["webhook_id"] == REDACTED
+    assert "secret-id" not in str(result)
+    motion = result["safety"]["motion"]
+    assert motion == {
+        "enabled": True,
+        "active": False,
+        "calibrated": False,
+        "messages": 0,
+        "samples": 0,
+        "rejected": {},
+    }
+    assert result["safety"]["alert"] is None
