@@ -1,0 +1,601 @@
+"""Tiered instability detector for a motion sensor on the lower back.
+
+Pure Python and numpy (no Home Assistant import): the integration, the replay
+tool, the evaluation and the benchmarks all run this one implementation.
+
+Signals, per sample, vectorised over a batch with the state of the previous
+batch carried over (splitting a stream into messages changes nothing):
+
+- **gravity direction**: a complementary filter in the device frame. Each
+  sample turns the previous estimate by the gyroscope (exact rotation over
+  the sample interval) and pulls it towards the measured acceleration with
+  time constant ``attitude_tau_s``, less and less as the acceleration
+  magnitude leaves 1 g, so impacts and free fall do not drag it.
+- **tilt**: the angle between that direction and the walker's *upright
+  reference*, the mean acceleration direction over the calibration period
+  (``calibration_s``; walking accelerations average out, samples turning
+  faster than 1.5 rad/s are left out). Until the period ends the reference is
+  the mean so far. The walker's gravity magnitude is calibrated likewise.
+- **tilting rate**: the angular velocity without its component about the
+  vertical. Turning on the spot is rotation about the vertical (3-7 rad/s at
+  the waist); falls and stumbles turn the trunk about a horizontal axis.
+- **vertical speed**: the acceleration along the gravity direction minus the
+  calibrated gravity, integrated with a leak (``drop_tau_s``): how fast the
+  pelvis is going down, the cue of the earliest pre-impact detectors.
+- **acceleration magnitude** in g.
+
+Tiers and kinds (``Detection.kind``):
+
+1. *Pause now* (``Tier.PAUSE_NOW``):
+   ``spin``
+       tilting rate ≥ ``spin_rate`` held ≥ ``spin_hold_s``, with, within
+       ``coincidence_s``, tilt ≥ ``spin_tilt_deg`` or acceleration
+       < ``low_g`` held ≥ ``low_g_hold_s`` (DESIGN.md's rule; the tuned
+       defaults ask 80 ms rather than 60 and 22.5° rather than 25°).
+   ``drop``
+       the pelvis going down faster than ``drop_speed`` while the trunk is
+       tilted ≥ ``drop_tilt_deg`` and still tilting at ≥ ``drop_rate``.
+   ``free_fall``
+       acceleration < ``free_fall_g`` held ≥ ``free_fall_hold_s``: deeper
+       and longer than any drop seen in walking or on stairs.
+   ``impact``
+       acceleration ≥ ``impact_g`` while the trunk is tilted ≥
+       ``spin_tilt_deg`` or within ``impact_context_s`` of a spin, low-g or
+       drop phase. A lone spike while upright is a heel strike or a knock on
+       the phone (the gaitpy walking recording has 3.8 g and 6.7 g ones).
+2. *Confirmed fall* (``Tier.CONFIRMED_FALL``):
+   ``fall``
+       tilt ≥ ``fall_tilt_deg`` held ≥ ``fall_hold_s``, reached within
+       ``fall_context_s`` of a dynamic phase (spin, low g, drop or impact:
+       sitting down or bending over gets there slowly, without one); or an
+       impact followed within ``still_window_s`` by stillness (rotation
+       < ``still_rate``, acceleration within ``still_g`` of 1 g, tilt ≥
+       ``still_tilt_deg``) held ≥ ``still_hold_s``.
+   ``lying``
+       tilt ≥ ``lying_tilt_deg`` held ≥ ``lying_hold_s``, however it came
+       about: the walker is horizontal (not fired again for a fall already
+       confirmed, i.e. one that fired tier 2 within ``fall_context_s`` before
+       the walker went horizontal).
+3. *Unsteady* (``Tier.UNSTEADY``), ``unsteady``: see ``gait.py`` for the
+   window features. The walker's baseline is the median of their first
+   ``baseline_windows`` gait windows (from the start of the session). A
+   window is unsteady when its stride regularity is
+   ``unsteady_regularity_drop`` below the baseline or its stride-time CV
+   reaches both ``unsteady_cv_ratio`` x baseline and ``unsteady_cv_min``;
+   ``unsteady_windows`` unsteady gait windows in a row fire (a window
+   without gait breaks the row, and so does a window holding a tier-1 or
+   tier-2 detection: a fall is not a gait).
+
+"Held ≥ d" counts the time since the condition was last false, so n samples
+at period p hold n·p (3 samples at 50 Hz hold 60 ms), within 5 ms of clock
+jitter. Each tier fires at most once per ``refractory_s`` (tier 3 once per
+``unsteady_refractory_s``); every rule is edge triggered, so a condition
+that stays true (lying still) fires once. For the first second of a stream
+the gravity estimate is still converging: tilt and vertical speed count as
+zero. Samples not newer than the last one seen are ignored (a message
+delivered twice or late); a gap longer than ``max_gap_s`` restarts the
+short-term state but keeps the calibration.
+
+The defaults come from ``scripts/evaluate --tune`` on the tuning half of the
+evaluation data; ``docs/evaluation.md`` has the protocol and the results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+import itertools
+import math
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from .gait import GaitTracker, GaitWindow
+from .samples import SampleBatch
+from .signals import (
+    NEG_INF,
+    STANDARD_GRAVITY,
+    complementary,
+    held_for,
+    last_true,
+    leaky_integral,
+    rising,
+    row_norm,
+)
+
+type FloatArray = npt.NDArray[np.float64]
+type BoolArray = npt.NDArray[np.bool_]
+type IntArray = npt.NDArray[np.int64]
+
+_NS: Final = 1_000_000_000
+_FEATURE_LOOKBACK_S: Final = 0.5
+_MAX_FILTER_DT_S: Final = 0.1
+_CALIBRATION_MAX_RATE: Final = 1.5
+"""rad/s: samples tilting faster do not enter the upright reference."""
+_WARMUP_S: Final = 2.0
+"""The gravity estimate converges faster this long after a stream starts …"""
+_WARMUP_TAU_S: Final = 0.25
+_SETTLE_S: Final = 1.0
+"""… and tilt and vertical speed count as zero this long, while it converges."""
+_EPS: Final = 0.005
+"""s: durations count as reached within this (client clock jitter)."""
+
+
+class Tier(IntEnum):
+    """How urgent a detection is."""
+
+    PAUSE_NOW = 1
+    CONFIRMED_FALL = 2
+    UNSTEADY = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One detection: its tier, kind, the sample time it fired at, features."""
+
+    tier: Tier
+    kind: str
+    time_ns: int
+    features: dict[str, float]
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Thresholds of the detector; the defaults are the evaluated ones."""
+
+    calibration_s: float = 10.0
+    """Upright reference and gravity magnitude come from this first part."""
+    refractory_s: float = 5.0
+    """A tier fires at most once in this long."""
+    max_gap_s: float = 1.0
+    """A longer pause between samples restarts the short-term state."""
+    attitude_tau_s: float = 1.0
+    """Time constant pulling the gravity estimate towards the accelerometer."""
+    attitude_gate_g: float = 0.25
+    """The pull fades to nothing as the acceleration leaves 1 g by this much."""
+
+    spin_rate: float = 3.0
+    """rad/s of tilting (non-vertical) rotation."""
+    spin_hold_s: float = 0.08
+    spin_tilt_deg: float = 22.5
+    low_g: float = 0.5
+    low_g_hold_s: float = 0.1
+    coincidence_s: float = 0.3
+    """Spin and tilt/low-g count together when this close in time."""
+    drop_speed: float = 0.8
+    """m/s downwards."""
+    drop_tilt_deg: float = 15.0
+    drop_rate: float = 1.5
+    drop_tau_s: float = 0.5
+    free_fall_g: float = 0.3
+    free_fall_hold_s: float = 0.15
+    impact_g: float = 3.0
+    impact_context_s: float = 1.0
+
+    fall_tilt_deg: float = 50.0
+    fall_hold_s: float = 0.5
+    fall_context_s: float = 3.0
+    still_rate: float = 0.5
+    still_g: float = 0.15
+    still_tilt_deg: float = 20.0
+    still_hold_s: float = 1.0
+    still_window_s: float = 3.0
+    lying_tilt_deg: float = 70.0
+    lying_hold_s: float = 5.0
+
+    gait_window_s: float = 8.0
+    gait_hop_s: float = 2.0
+    gait_min_std_g: float = 0.06
+    baseline_windows: int = 4
+    unsteady_regularity_drop: float = 0.25
+    unsteady_cv_ratio: float = 4.0
+    unsteady_cv_min: float = 0.16
+    unsteady_windows: int = 3
+    unsteady_refractory_s: float = 30.0
+    """Tier 3 prompts at most this often (it asks the walker to slow down)."""
+
+
+@dataclass(slots=True)
+class _Signals:
+    """Per-sample signals of one stretch of a batch."""
+
+    times: IntArray
+    ts: FloatArray
+    acc_g: FloatArray
+    rate: FloatArray
+    gyro_norm: FloatArray
+    tilt: FloatArray
+    speed: FloatArray  # vertical, m/s, up positive
+
+
+@dataclass(slots=True)
+class _Stream:
+    """Short-term state of a stretch of samples without a gap."""
+
+    start_s: float
+    last_s: float
+    gravity: FloatArray
+    speed: float = 0.0
+    runs: dict[str, float] = field(default_factory=dict)
+    """Per rule condition: time of the last sample where it was false."""
+    open_runs: set[str] = field(default_factory=set)
+    last: dict[str, float] = field(default_factory=dict)
+    rules: dict[str, bool] = field(default_factory=dict)
+    tail: FloatArray = field(default_factory=lambda: np.empty((0, 3)))
+    unsteady_run: int = 0
+
+
+class Detector:
+    """Consumes sample batches in time order and returns what fired."""
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        """Create a detector for one session (``reset`` starts another)."""
+        self.config = config or DetectorConfig()
+        self._min_tilt = min(
+            self.config.spin_tilt_deg,
+            self.config.drop_tilt_deg,
+            self.config.fall_tilt_deg,
+            self.config.still_tilt_deg,
+            self.config.lying_tilt_deg,
+        )
+        self._gait = GaitTracker(
+            self.config.gait_window_s,
+            self.config.gait_hop_s,
+            self.config.gait_min_std_g,
+        )
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new session: forget everything, calibrate again."""
+        self._origin_ns: int | None = None
+        self._last_ns: int | None = None
+        self._stream: _Stream | None = None
+        self._ref_sum = np.zeros(3)
+        self._ref_norm_sum = 0.0
+        self._ref_count = 0
+        self._fired: dict[Tier, float] = dict.fromkeys(Tier, NEG_INF)
+        self._gait_quiet_until = NEG_INF
+        self._baseline: list[GaitWindow] = []
+        self._baseline_regularity = math.nan
+        self._baseline_cv = math.nan
+
+    @property
+    def calibrated(self) -> bool:
+        """The calibration period is over: the upright reference is fixed."""
+        return (
+            self._origin_ns is not None
+            and self._last_ns is not None
+            and (self._last_ns - self._origin_ns) / _NS >= self.config.calibration_s
+        )
+
+    @property
+    def baseline_ready(self) -> bool:
+        """The walker's gait baseline exists, so tier 3 can fire."""
+        return len(self._baseline) >= self.config.baseline_windows
+
+    @property
+    def last_time_ns(self) -> int | None:
+        """Time of the newest sample processed, epoch ns."""
+        return self._last_ns
+
+    def process(self, batch: SampleBatch) -> list[Detection]:
+        """Run the samples of one batch; detections come in time order."""
+        times = batch.time_ns
+        start = 0
+        if self._last_ns is not None:
+            start = int(np.searchsorted(times, self._last_ns, side="right"))
+        if start >= times.shape[0]:
+            return []
+        if self._origin_ns is None:
+            self._origin_ns = int(times[start])
+        times = times[start:]
+        acc = batch.acc[start:]
+        gyro = batch.gyro[start:]
+        max_gap = int(self.config.max_gap_s * _NS)
+        cuts = [0, *(int(i) + 1 for i in np.flatnonzero(np.diff(times) > max_gap))]
+        cuts.append(times.shape[0])
+        detections: list[Detection] = []
+        for begin, end in itertools.pairwise(cuts):
+            detections += self._segment(
+                times[begin:end], acc[begin:end], gyro[begin:end]
+            )
+        self._last_ns = int(times[-1])
+        return detections
+
+    # --- one stretch of samples without a gap ---------------------------------
+
+    def _segment(
+        self, times: IntArray, acc: FloatArray, gyro: FloatArray
+    ) -> list[Detection]:
+        cfg = self.config
+        origin = self._origin_ns if self._origin_ns is not None else int(times[0])
+        ts = (times - origin) / _NS
+        stream = self._stream
+        if stream is None or ts[0] - stream.last_s > cfg.max_gap_s:
+            stream = self._stream = _Stream(
+                start_s=float(ts[0]), last_s=float(ts[0]), gravity=acc[0].copy()
+            )
+            self._gait.restart(float(ts[0]))
+        dt = np.empty_like(ts)
+        dt[0] = ts[0] - stream.last_s
+        dt[1:] = np.diff(ts)
+        np.clip(dt, 0.0, _MAX_FILTER_DT_S, out=dt)
+
+        acc_norm = row_norm(acc)
+        acc_g: FloatArray = acc_norm * (1.0 / STANDARD_GRAVITY)
+        weight = np.clip(1.0 - np.abs(acc_g - 1.0) / cfg.attitude_gate_g, 0.0, 1.0)
+        age = ts - stream.start_s
+        tau = np.where(age < _WARMUP_S, _WARMUP_TAU_S, cfg.attitude_tau_s)
+        alpha = np.minimum(dt / tau, 1.0) * weight
+        gravity = complementary(acc, gyro, dt, alpha, stream.gravity)
+        stream.gravity = gravity[-1].copy()
+        g_norm = row_norm(gravity)
+        down = gravity / np.where(g_norm > 0, g_norm, 1.0)[:, None]
+        about_vertical = np.einsum("ij,ij->i", gyro, down)
+        rate = row_norm(gyro - about_vertical[:, None] * down)
+
+        tilt, g_ref = self._calibrate(ts, acc, acc_norm, rate, down)
+        vertical = np.einsum("ij,ij->i", acc, down) - g_ref
+        settling = age < _SETTLE_S
+        if settling[0]:
+            tilt = np.where(settling, 0.0, tilt)
+            vertical = np.where(settling, 0.0, vertical)
+        speed = leaky_integral(vertical, dt, cfg.drop_tau_s, stream.speed)
+        stream.speed = float(speed[-1])
+        signals = _Signals(
+            times=times,
+            ts=ts,
+            acc_g=acc_g,
+            rate=rate,
+            gyro_norm=row_norm(gyro),
+            tilt=tilt,
+            speed=speed,
+        )
+        detections = self._rules(stream, signals)
+        detections += self._unsteady(stream, signals, vertical / STANDARD_GRAVITY)
+        tail = np.concatenate(
+            (stream.tail, np.stack((ts, acc_g, rate), axis=1)), axis=0
+        )
+        stream.tail = tail[tail[:, 0] >= ts[-1] - _FEATURE_LOOKBACK_S]
+        stream.last_s = float(ts[-1])
+        detections.sort(key=lambda detection: detection.time_ns)
+        return detections
+
+    def _calibrate(
+        self,
+        ts: FloatArray,
+        acc: FloatArray,
+        acc_norm: FloatArray,
+        rate: FloatArray,
+        down: FloatArray,
+    ) -> tuple[FloatArray, FloatArray]:
+        """Tilt (degrees) from the upright reference, and the gravity magnitude."""
+        use = (ts < self.config.calibration_s) & (rate < _CALIBRATION_MAX_RATE)
+        if use.any():
+            sums = self._ref_sum + np.cumsum(acc * use[:, None], axis=0)
+            norm_sums = self._ref_norm_sum + np.cumsum(acc_norm * use)
+            counts = self._ref_count + np.cumsum(use)
+            self._ref_sum = sums[-1].copy()
+            self._ref_norm_sum = float(norm_sums[-1])
+            self._ref_count = int(counts[-1])
+            known = counts > 0
+            sum_norm = row_norm(sums)
+            reference = sums / np.where(sum_norm > 0, sum_norm, 1.0)[:, None]
+            # Before the first usable sample the estimate is its own reference.
+            reference = np.where(known[:, None], reference, down)
+            g_ref = np.where(known, norm_sums / np.maximum(counts, 1), acc_norm)
+        elif self._ref_count > 0:
+            reference = np.broadcast_to(
+                self._ref_sum / np.linalg.norm(self._ref_sum), down.shape
+            )
+            g_ref = np.full(ts.shape, self._ref_norm_sum / self._ref_count)
+        else:
+            reference = down
+            g_ref = acc_norm
+        cosine = np.clip(np.einsum("ij,ij->i", down, reference), -1.0, 1.0)
+        return np.degrees(np.arccos(cosine)), g_ref
+
+    def _quiet(self, stream: _Stream, s: _Signals) -> bool:
+        """Nothing in this stretch can start or continue any rule.
+
+        Every rule needs a sample past one of these thresholds (``drop`` and
+        the tilt rules need the tilt, the spin rule a spin); when none is
+        passed and no run or rule is open from before, nothing can fire and
+        no state changes, so the rules need not run.
+        """
+        cfg = self.config
+        return (
+            not stream.open_runs
+            and not any(stream.rules.values())
+            and float(s.rate.max()) < cfg.spin_rate
+            and float(s.acc_g.min()) >= max(cfg.low_g, cfg.free_fall_g)
+            and float(s.acc_g.max()) < cfg.impact_g
+            and float(s.tilt.max()) < self._min_tilt
+        )
+
+    def _rules(self, stream: _Stream, s: _Signals) -> list[Detection]:
+        if self._quiet(stream, s):
+            # Every condition was false throughout: the default "last false"
+            # (the stream's previous sample) is right for all of them.
+            stream.runs.clear()
+            return []
+        cfg = self.config
+        ts = s.ts
+        runs, last = stream.runs, stream.last
+
+        def held(name: str, cond: BoolArray) -> FloatArray:
+            result, runs[name] = held_for(cond, ts, runs.get(name, stream.last_s))
+            if cond[-1]:
+                stream.open_runs.add(name)
+            else:
+                stream.open_runs.discard(name)
+            return result
+
+        def latest(name: str, flag: BoolArray) -> FloatArray:
+            result = last_true(flag, ts, last.get(name, NEG_INF))
+            last[name] = float(result[-1])
+            return result
+
+        spin_q = held("spin", s.rate >= cfg.spin_rate) >= cfg.spin_hold_s - _EPS
+        low_q = held("low", s.acc_g < cfg.low_g) >= cfg.low_g_hold_s - _EPS
+        big = s.acc_g >= cfg.impact_g
+        drop = (
+            (s.speed <= -cfg.drop_speed)
+            & (s.tilt >= cfg.drop_tilt_deg)
+            & (s.rate >= cfg.drop_rate)
+        )
+        last_spin = latest("spin", spin_q)
+        last_low = latest("low", low_q)
+        last_phase = np.maximum(np.maximum(last_spin, last_low), latest("drop", drop))
+        last_big = latest("impact", big)
+        last_dynamic = np.maximum(last_phase, last_big)
+        tilted = s.tilt >= cfg.spin_tilt_deg
+        spin_rule = (ts - last_spin <= cfg.coincidence_s) & (
+            tilted | (ts - last_low <= cfg.coincidence_s)
+        )
+        free_rule = (
+            held("free", s.acc_g < cfg.free_fall_g) >= cfg.free_fall_hold_s - _EPS
+        )
+        impact_rule = big & (tilted | (ts - last_phase <= cfg.impact_context_s))
+
+        fall_held = held("fall", s.tilt >= cfg.fall_tilt_deg)
+        fall_rule = (fall_held >= cfg.fall_hold_s - _EPS) & (
+            ts - fall_held - last_dynamic <= cfg.fall_context_s
+        )
+        still = (
+            (s.gyro_norm < cfg.still_rate)
+            & (np.abs(s.acc_g - 1.0) < cfg.still_g)
+            & (s.tilt >= cfg.still_tilt_deg)
+        )
+        still_held = held("still", still)
+        still_rule = (still_held >= cfg.still_hold_s - _EPS) & (
+            ts - still_held - last_big <= cfg.still_window_s
+        )
+        lying_held = held("lying", s.tilt >= cfg.lying_tilt_deg)
+        lying_rule = lying_held >= cfg.lying_hold_s - _EPS
+        lying_start = ts - lying_held
+
+        candidates: list[tuple[int, int, Tier, str]] = []
+        ordered = (
+            ("impact", Tier.PAUSE_NOW, impact_rule),
+            ("spin", Tier.PAUSE_NOW, spin_rule),
+            ("drop", Tier.PAUSE_NOW, drop),
+            ("free_fall", Tier.PAUSE_NOW, free_rule),
+            ("fall", Tier.CONFIRMED_FALL, fall_rule | still_rule),
+            ("lying", Tier.CONFIRMED_FALL, lying_rule),
+        )
+        for priority, (kind, tier, cond) in enumerate(ordered):
+            edges = rising(cond, stream.rules.get(kind, False))
+            stream.rules[kind] = bool(cond[-1])
+            candidates.extend(
+                (index, priority, tier, kind)
+                for index in map(int, np.flatnonzero(edges))
+            )
+        candidates.sort()
+        detections = []
+        for index, _priority, tier, kind in candidates:
+            now = float(ts[index])
+            if now - self._fired[tier] < cfg.refractory_s:
+                continue
+            if (
+                kind == "lying"
+                and self._fired[tier] >= lying_start[index] - cfg.fall_context_s
+            ):
+                continue  # the fall that laid the walker down was confirmed
+            self._fired[tier] = now
+            # Gait windows holding this event say nothing about the gait.
+            self._gait_quiet_until = max(
+                self._gait_quiet_until, now + cfg.gait_window_s
+            )
+            detections.append(
+                Detection(
+                    tier=tier,
+                    kind=kind,
+                    time_ns=int(s.times[index]),
+                    features=self._features(stream, s, index),
+                )
+            )
+        return detections
+
+    @staticmethod
+    def _features(stream: _Stream, s: _Signals, index: int) -> dict[str, float]:
+        """Key values over the half second up to a detection."""
+        recent = np.concatenate(
+            (stream.tail, np.stack((s.ts, s.acc_g, s.rate), axis=1)[: index + 1]),
+            axis=0,
+        )
+        recent = recent[recent[:, 0] >= s.ts[index] - _FEATURE_LOOKBACK_S]
+        return {
+            "peak_gyro": round(float(recent[:, 2].max()), 3),
+            "tilt_deg": round(float(s.tilt[index]), 1),
+            "min_acc_g": round(float(recent[:, 1].min()), 3),
+            "max_acc_g": round(float(recent[:, 1].max()), 3),
+            "vertical_speed": round(float(s.speed[index]), 3),
+        }
+
+    # --- tier 3 -----------------------------------------------------------------
+
+    def _unsteady(
+        self, stream: _Stream, s: _Signals, vertical_g: FloatArray
+    ) -> list[Detection]:
+        cfg = self.config
+        detections = []
+        for index, window in self._gait.feed(s.ts, vertical_g):
+            if not window.gait or s.ts[index] < self._gait_quiet_until:
+                stream.unsteady_run = 0
+                continue
+            if not self.baseline_ready:
+                self._add_baseline(window)
+                continue
+            irregular = (
+                window.regularity
+                <= self._baseline_regularity - cfg.unsteady_regularity_drop
+            )
+            variable = not math.isnan(window.stride_cv) and window.stride_cv >= max(
+                cfg.unsteady_cv_ratio * self._baseline_cv, cfg.unsteady_cv_min
+            )
+            if not (irregular or variable):
+                stream.unsteady_run = 0
+                continue
+            stream.unsteady_run += 1
+            if stream.unsteady_run < cfg.unsteady_windows:
+                continue
+            stream.unsteady_run = 0
+            now = float(s.ts[index])
+            if now - self._fired[Tier.UNSTEADY] < max(
+                cfg.refractory_s, cfg.unsteady_refractory_s
+            ):
+                continue
+            self._fired[Tier.UNSTEADY] = now
+            detections.append(
+                Detection(
+                    tier=Tier.UNSTEADY,
+                    kind="unsteady",
+                    time_ns=int(s.times[index]),
+                    features={
+                        "stride_regularity": round(window.regularity, 3),
+                        "baseline_regularity": round(self._baseline_regularity, 3),
+                        "stride_cv": _rounded(window.stride_cv),
+                        "baseline_cv": _rounded(self._baseline_cv),
+                        "stride_s": round(window.stride_s, 2),
+                    },
+                )
+            )
+        return detections
+
+    def _add_baseline(self, window: GaitWindow) -> None:
+        self._baseline.append(window)
+        if not self.baseline_ready:
+            return
+        self._baseline_regularity = float(
+            np.median([w.regularity for w in self._baseline])
+        )
+        cvs = [w.stride_cv for w in self._baseline if not math.isnan(w.stride_cv)]
+        # Without a measured variability the CV rule compares to its floor only.
+        self._baseline_cv = float(np.median(cvs)) if cvs else 0.0
+
+
+def _rounded(value: float) -> float:
+    """Round a CV for the features; -1 stands for "not measured"."""
+    return -1.0 if math.isnan(value) else round(value, 4)

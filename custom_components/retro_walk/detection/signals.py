@@ -1,0 +1,142 @@
+"""Vectorised signal helpers of the detector, with state carried across batches.
+
+Every helper works on the arrays of one batch and takes the state the
+previous batch left (a run still open, the last time a flag was set, a filter
+state), so splitting a stream into batches does not change any result.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+type FloatArray = npt.NDArray[np.float64]
+type BoolArray = npt.NDArray[np.bool_]
+
+STANDARD_GRAVITY: Final = 9.80665
+"""m/s², as Sensor Logger assumes."""
+NEG_INF: Final = -math.inf
+_LEAK_CHUNK: Final = 256
+
+
+def row_norm(values: FloatArray) -> FloatArray:
+    """Euclidean norm of each row of an (n, 3) array."""
+    norms: FloatArray = np.sqrt(np.einsum("ij,ij->i", values, values))
+    return norms
+
+
+def held_for(
+    cond: BoolArray, ts: FloatArray, last_false: float
+) -> tuple[FloatArray, float]:
+    """How long ``cond`` has held at each sample (-inf where it does not).
+
+    The duration is the time since the last sample where ``cond`` was false
+    (``last_false`` for a run that started before this batch, or the sample
+    before it), so n true samples at a period p hold n·p, as a sampled
+    signal's duration is usually counted. Returns the durations and the
+    ``last_false`` to pass with the next batch.
+    """
+    index = np.arange(cond.shape[0])
+    previous = np.maximum.accumulate(np.where(cond, -1, index))
+    since = np.where(previous >= 0, ts[np.maximum(previous, 0)], last_false)
+    held = np.where(cond, ts - since, NEG_INF)
+    return held, float(since[-1] if cond[-1] else ts[-1])
+
+
+def last_true(flag: BoolArray, ts: FloatArray, carry: float) -> FloatArray:
+    """The latest time at or before each sample when ``flag`` was true."""
+    values = np.where(flag, ts, NEG_INF)
+    values[0] = max(values[0], carry)
+    return np.maximum.accumulate(values)
+
+
+def rising(cond: BoolArray, previous: bool) -> BoolArray:  # noqa: FBT001
+    """Samples where ``cond`` becomes true (``previous``: its last value)."""
+    before = np.empty_like(cond)
+    before[0] = previous
+    before[1:] = cond[:-1]
+    return cond & ~before
+
+
+def _rotations(gyro: FloatArray, dt: FloatArray) -> FloatArray:
+    """Matrices turning a world-fixed vector's device coordinates over ``dt``.
+
+    A world-fixed vector v obeys dv/dt = -ω x v in the device frame, so each
+    sample rotates it by θ = |ω| dt about -ω (Rodrigues' formula with the
+    rotation vector r = ω dt): R = cos θ I + (1 - cos θ)/θ² r rᵀ - sin θ/θ [r]x.
+    """
+    r = gyro * dt[:, None]
+    angle2 = np.einsum("ij,ij->i", r, r)
+    angle = np.sqrt(angle2)
+    small = angle < 1e-6  # noqa: PLR2004 - series limits below
+    safe = np.where(small, 1.0, angle)
+    cos = np.cos(angle)
+    outer = np.where(small, 0.5, (1.0 - cos) / (safe * safe))
+    sine = np.where(small, 1.0, np.sin(angle) / safe)
+    rx, ry, rz = r.T
+    ax, ay, az = outer * rx, outer * ry, outer * rz
+    sx, sy, sz = sine * rx, sine * ry, sine * rz
+    matrices: FloatArray = np.stack(
+        (
+            cos + ax * rx,
+            ax * ry + sz,
+            ax * rz - sy,
+            ax * ry - sz,
+            cos + ay * ry,
+            ay * rz + sx,
+            ax * rz + sy,
+            ay * rz - sx,
+            cos + az * rz,
+        ),
+        axis=1,
+    ).reshape(-1, 3, 3)
+    return matrices
+
+
+def complementary(
+    acc: FloatArray, gyro: FloatArray, dt: FloatArray, alpha: FloatArray, g0: FloatArray
+) -> FloatArray:
+    """Gravity estimates g_k = (1-alpha_k) R_k g_{k-1} + alpha_k a_k, k = 0 … n-1.
+
+    R_k turns the estimate by the gyroscope over dt_k; alpha_k pulls it towards
+    the measured acceleration. The recursion is linear in g, so the batch is
+    solved as an inclusive prefix scan of affine maps (log₂ n numpy steps)
+    rather than a Python loop; g0 is the estimate before the batch.
+    """
+    matrices = _rotations(gyro, dt) * (1.0 - alpha)[:, None, None]
+    offsets = (acc * alpha[:, None])[:, :, None]
+    n = acc.shape[0]
+    step = 1
+    while step < n:
+        head = n - step
+        new_offsets = offsets.copy()
+        new_offsets[step:] += matrices[step:] @ offsets[:head]
+        new_matrices = matrices.copy()
+        np.matmul(matrices[step:], matrices[:head], out=new_matrices[step:])
+        matrices, offsets = new_matrices, new_offsets
+        step *= 2
+    result: FloatArray = matrices @ g0 + offsets[:, :, 0]
+    return result
+
+
+def leaky_integral(
+    values: FloatArray, dt: FloatArray, tau: float, start: float
+) -> FloatArray:
+    """v_k = v_{k-1} e^{-dt_k/τ} + values_k dt_k for every k (v_{-1} = start).
+
+    Closed form per chunk: v_k = C_k (v_{-1} + Σ_{j≤k} b_j / C_j) with
+    C_k = e^{-(T_k)/τ}; chunks keep C within a safe floating-point range.
+    """
+    out = np.empty_like(values)
+    state = start
+    for begin in range(0, values.shape[0], _LEAK_CHUNK):
+        end = begin + _LEAK_CHUNK
+        elapsed = np.cumsum(dt[begin:end])
+        decay = np.exp(-elapsed / tau)
+        chunk = decay * (state + np.cumsum(values[begin:end] * dt[begin:end] / decay))
+        out[begin:end] = chunk
+        state = float(chunk[-1])
+    return out

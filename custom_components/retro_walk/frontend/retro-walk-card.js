@@ -1,0 +1,675 @@
+/*
+ * Retro Walk card for Home Assistant (custom:retro-walk-card).
+ *
+ * Plain JavaScript, no build step: a custom element with a shadow root that
+ * Home Assistant feeds through the `hass` setter. Served by the integration at
+ * /retro_walk/retro-walk-card.js and loaded as a frontend module.
+ *
+ *   type: custom:retro-walk-card
+ *   entity: switch.demo_station_session   # any entity of the station
+ *   title: Treadmill                      # optional, default: the device name
+ *
+ * The station's other entities are found in the entity registry
+ * (hass.entities): the entries of the same device, by translation key.
+ */
+
+const CARD_VERSION = "0.1.0";
+const PLATFORM = "retro_walk";
+
+// [domain, translation_key] of every entity the card uses, by role.
+const ROLES = {
+  session: ["switch", "session"],
+  state: ["sensor", "session_state"],
+  phase: ["sensor", "phase"],
+  elapsed: ["sensor", "elapsed"],
+  remaining: ["sensor", "remaining"],
+  backward: ["sensor", "backward_time"],
+  speed: ["sensor", "belt_speed"],
+  instability: ["binary_sensor", "instability"],
+  partnerAlert: ["binary_sensor", "partner_alert"],
+  progress: ["sensor", "weekly_goal_progress"],
+  weekMinutes: ["sensor", "weekly_backward_minutes"],
+  pause: ["button", "pause"],
+  resume: ["button", "resume"],
+  acknowledge: ["button", "acknowledge_alert"],
+};
+
+// Default entity ids (English names) for when the registry has no
+// translation keys: the object id of the session switch, less "_session",
+// plus these suffixes.
+const FALLBACK_SUFFIX = {
+  session: "session",
+  state: "session_state",
+  phase: "phase",
+  elapsed: "elapsed_time",
+  remaining: "time_remaining",
+  backward: "backward_time",
+  speed: "belt_speed",
+  instability: "instability",
+  partnerAlert: "partner_alert",
+  progress: "weekly_goal_progress",
+  weekMinutes: "backward_minutes_this_week",
+  pause: "pause",
+  resume: "resume",
+  acknowledge: "acknowledge_alert",
+};
+
+const RUNNING = ["warm_up", "forward", "backward", "cool_down"];
+const HALTED = ["paused", "paused_by_safety", "interrupted"];
+
+const STRINGS = {
+  en: {
+    station: "Retro Walk",
+    phase: "Phase",
+    elapsed: "Elapsed",
+    remaining: "Remaining",
+    backward: "Backwards",
+    speed: "Belt speed",
+    week: "This week",
+    weekMinutes: "{n} min backwards",
+    goalDone: "{p} % of the weekly goal",
+    start: "Start",
+    pause: "Pause",
+    resume: "Resume",
+    stop: "Stop",
+    acknowledge: "I'm OK",
+    startLabel: "Start a session",
+    pauseLabel: "Pause the session",
+    resumeLabel: "Resume the session",
+    stopLabel: "Stop the session",
+    acknowledgeLabel: "Acknowledge the partner alert",
+    steady: "Steady",
+    steadyDetail: "No instability detected",
+    unstable: "Instability detected",
+    unstableDetail: "Slow down and hold the handrails",
+    unstableHaltedDetail: "Seen in the walker's movement",
+    safetyPause: "Paused for safety",
+    safetyPauseDetail: "Check the walker before resuming",
+    partnerAlert: "Partner alert waiting",
+    partnerAlertDetail: "A partner has been alerted and not answered yet",
+    safetyRegion: "Safety status",
+    progressLabel: "Weekly goal progress: {p} %",
+    missing: "Retro Walk: no station found for {e}",
+    failed: "Could not {a}: {m}",
+    states: {
+      idle: "Idle",
+      warm_up: "Warming up",
+      forward: "Walking forward",
+      backward: "Walking backwards",
+      cool_down: "Cooling down",
+      paused: "Paused",
+      paused_by_safety: "Paused for safety",
+      interrupted: "Interrupted",
+      finished: "Finished",
+      unavailable: "Unavailable",
+      unknown: "Unknown",
+    },
+    phases: {
+      warm_up: "Warm-up",
+      forward: "Forward",
+      backward: "Backwards",
+      cool_down: "Cool-down",
+    },
+  },
+  es: {
+    station: "Retro Walk",
+    phase: "Fase",
+    elapsed: "Transcurrido",
+    remaining: "Restante",
+    backward: "Hacia atrás",
+    speed: "Velocidad de la cinta",
+    week: "Esta semana",
+    weekMinutes: "{n} min hacia atrás",
+    goalDone: "{p} % del objetivo semanal",
+    start: "Empezar",
+    pause: "Pausar",
+    resume: "Reanudar",
+    stop: "Detener",
+    acknowledge: "Estoy bien",
+    startLabel: "Empezar una sesión",
+    pauseLabel: "Pausar la sesión",
+    resumeLabel: "Reanudar la sesión",
+    stopLabel: "Detener la sesión",
+    acknowledgeLabel: "Confirmar la alerta al acompañante",
+    steady: "Estable",
+    steadyDetail: "Sin inestabilidad detectada",
+    unstable: "Inestabilidad detectada",
+    unstableDetail: "Reduce la velocidad y sujétate a los pasamanos",
+    unstableHaltedDetail: "Detectada en el movimiento de la persona",
+    safetyPause: "En pausa por seguridad",
+    safetyPauseDetail: "Comprueba que la persona está bien antes de reanudar",
+    partnerAlert: "Alerta al acompañante pendiente",
+    partnerAlertDetail: "Se ha avisado a un acompañante y aún no ha respondido",
+    safetyRegion: "Estado de seguridad",
+    progressLabel: "Progreso del objetivo semanal: {p} %",
+    missing: "Retro Walk: no se encontró ninguna estación para {e}",
+    failed: "No se pudo {a}: {m}",
+    states: {
+      idle: "En espera",
+      warm_up: "Calentando",
+      forward: "Caminando hacia delante",
+      backward: "Caminando hacia atrás",
+      cool_down: "Enfriando",
+      paused: "En pausa",
+      paused_by_safety: "En pausa por seguridad",
+      interrupted: "Interrumpida",
+      finished: "Terminada",
+      unavailable: "No disponible",
+      unknown: "Desconocido",
+    },
+    phases: {
+      warm_up: "Calentamiento",
+      forward: "Hacia delante",
+      backward: "Hacia atrás",
+      cool_down: "Vuelta a la calma",
+    },
+  },
+};
+
+const ICONS = {
+  start: "mdi:play",
+  pause: "mdi:pause",
+  resume: "mdi:play-pause",
+  stop: "mdi:stop",
+  acknowledge: "mdi:check-circle-outline",
+  steady: "mdi:check-circle",
+  unstable: "mdi:alert",
+  safetyPause: "mdi:hand-back-left",
+  partnerAlert: "mdi:account-alert",
+};
+
+const RING_RADIUS = 52;
+const RING_LENGTH = 2 * Math.PI * RING_RADIUS;
+
+const STYLE = `
+  :host { display: block; }
+  ha-card { padding: 16px; box-sizing: border-box; height: 100%; overflow: hidden; }
+  .header { display: flex; align-items: center; gap: 12px; margin-bottom: 12px; min-width: 0; }
+  .title { flex: 1 1 auto; min-width: 0; font-size: 1.25rem; font-weight: 500;
+    color: var(--primary-text-color); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  .chip { flex: 0 0 auto; border-radius: 999px; padding: 4px 12px; font-size: 0.875rem;
+    font-weight: 500; color: #fff; background: var(--rw-chip, var(--disabled-color, #9e9e9e));
+    white-space: nowrap; }
+  .chip[data-kind="running"] { --rw-chip: var(--success-color, #2e7d32); }
+  .chip[data-kind="paused"] { --rw-chip: var(--warning-color, #ffa600); color: #1f1300; }
+  .chip[data-kind="safety"] { --rw-chip: var(--error-color, #c62828); }
+  .chip[data-kind="idle"] { --rw-chip: var(--secondary-text-color, #616161); }
+  .week { display: flex; align-items: center; gap: 14px; margin-top: 16px; padding-top: 14px;
+    border-top: 1px solid var(--divider-color, rgba(127,127,127,0.25)); }
+  .ring { flex: 0 0 auto; width: 84px; height: 84px; position: relative; }
+  .ring svg { width: 100%; height: 100%; transform: rotate(-90deg); }
+  .ring .track { stroke: var(--divider-color, rgba(127,127,127,0.25)); }
+  .ring .value { stroke: var(--primary-color, #03a9f4); transition: stroke-dashoffset 0.6s ease; }
+  .ring .value.done { stroke: var(--success-color, #2e7d32); }
+  .ring .label { position: absolute; inset: 0; display: flex; flex-direction: column;
+    align-items: center; justify-content: center; text-align: center; line-height: 1.2; }
+  .ring .pct { font-size: 1.15rem; font-weight: 600; color: var(--primary-text-color);
+    font-variant-numeric: tabular-nums; }
+  .week-text { min-width: 0; }
+  .week-title { font-weight: 500; color: var(--primary-text-color); }
+  .week-detail { font-size: 0.875rem; color: var(--secondary-text-color); }
+  .stats { min-width: 0; display: grid;
+    grid-template-columns: repeat(auto-fit, minmax(min(120px, 100%), 1fr)); gap: 10px 12px; }
+  .stat { min-width: 0; }
+  .stat .k { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.04em;
+    color: var(--secondary-text-color); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  .stat .v { font-size: 1.35rem; font-weight: 500; color: var(--primary-text-color);
+    font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  .stat .v small { font-size: 0.8rem; font-weight: 400; color: var(--secondary-text-color); margin-left: 2px; }
+  .stat.wide { grid-column: 1 / -1; }
+  .stat.wide .v { font-size: 1.1rem; }
+  .safety { display: flex; flex-direction: column; gap: 8px; margin-top: 16px; }
+  .status { display: flex; align-items: center; gap: 10px; border-radius: 12px; padding: 10px 12px;
+    color: #fff; background: var(--rw-status); }
+  .status[data-level="ok"] { --rw-status: var(--success-color, #2e7d32); }
+  .status[data-level="warning"] { --rw-status: var(--warning-color, #ffa600); color: #1f1300; }
+  .status[data-level="error"] { --rw-status: var(--error-color, #c62828); }
+  .status[data-level="error"].pulse { animation: rw-pulse 1.6s ease-in-out infinite; }
+  @keyframes rw-pulse { 50% { filter: brightness(1.15); } }
+  .status ha-icon { flex: 0 0 auto; --mdc-icon-size: 24px; }
+  .status .text { flex: 1 1 auto; min-width: 0; }
+  .status .t { font-weight: 600; }
+  .status .d { font-size: 0.8125rem; opacity: 0.92; }
+  .status button { flex: 0 0 auto; }
+  .controls { display: flex; gap: 8px; margin-top: 16px; flex-wrap: wrap; }
+  button { font: inherit; display: inline-flex; align-items: center; justify-content: center;
+    gap: 6px; min-height: 40px; padding: 0 16px; border-radius: 20px; border: none;
+    cursor: pointer; font-weight: 500; font-size: 0.9375rem; color: var(--text-primary-color, #fff);
+    background: var(--primary-color, #03a9f4); }
+  button ha-icon { --mdc-icon-size: 20px; }
+  .controls button { flex: 1 1 0; min-width: 96px; }
+  button.stop { background: var(--error-color, #c62828); }
+  button.secondary { background: transparent; color: var(--primary-color, #03a9f4);
+    box-shadow: inset 0 0 0 1px var(--primary-color, #03a9f4); }
+  .status button { background: rgba(255,255,255,0.95); color: #b71c1c; min-height: 36px; }
+  button:focus-visible { outline: 3px solid var(--accent-color, #ff9800); outline-offset: 2px; }
+  button:disabled { opacity: 0.5; cursor: default; }
+  [hidden] { display: none !important; }
+  .error { margin-top: 8px; color: var(--error-color, #c62828); font-size: 0.875rem; }
+  .warning { padding: 8px; color: var(--error-color, #c62828); }
+`;
+
+function fill(text, values) {
+  return text.replace(/\{(\w+)\}/g, (_, key) => (key in values ? values[key] : ""));
+}
+
+function usable(stateObj) {
+  return (
+    stateObj !== undefined &&
+    stateObj.state !== "unavailable" &&
+    stateObj.state !== "unknown"
+  );
+}
+
+// A duration sensor (any time unit) as h:mm:ss or m:ss.
+function formatDuration(stateObj) {
+  if (!usable(stateObj)) return "—";
+  const value = Number(stateObj.state);
+  if (!Number.isFinite(value)) return "—";
+  const unit = stateObj.attributes.unit_of_measurement;
+  const factor = { s: 1, min: 60, h: 3600, d: 86400 }[unit] ?? 1;
+  let total = Math.max(0, Math.round(value * factor));
+  const hours = Math.floor(total / 3600);
+  total -= hours * 3600;
+  const minutes = Math.floor(total / 60);
+  const seconds = String(total - minutes * 60).padStart(2, "0");
+  return hours > 0
+    ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}`
+    : `${minutes}:${seconds}`;
+}
+
+class RetroWalkCard extends HTMLElement {
+  constructor() {
+    super();
+    this._config = undefined;
+    this._hass = undefined;
+    this._entities = undefined;
+    this._resolvedFrom = undefined;
+    this._lastKey = undefined;
+    this._error = "";
+    this.attachShadow({ mode: "open" });
+  }
+
+  static getStubConfig(hass) {
+    const entries = Object.values((hass && hass.entities) || {});
+    const session = entries.find(
+      (entry) =>
+        entry.platform === PLATFORM &&
+        entry.translation_key === "session" &&
+        entry.entity_id.startsWith("switch."),
+    );
+    return {
+      entity: session ? session.entity_id : "switch.demo_station_session",
+    };
+  }
+
+  setConfig(config) {
+    if (!config || typeof config !== "object") {
+      throw new Error("Retro Walk card: invalid configuration");
+    }
+    if (
+      typeof config.entity !== "string" ||
+      !/^[a-z_]+\.[a-z0-9_]+$/.test(config.entity)
+    ) {
+      throw new Error(
+        "Retro Walk card: set 'entity' to an entity of a Retro Walk station, " +
+          "e.g. entity: switch.demo_station_session",
+      );
+    }
+    if (config.title !== undefined && typeof config.title !== "string") {
+      throw new Error("Retro Walk card: 'title' must be text");
+    }
+    this._config = { ...config };
+    this._entities = undefined;
+    this._lastKey = undefined;
+    this._build();
+    if (this._hass) this._update();
+  }
+
+  set hass(hass) {
+    this._hass = hass;
+    this._update();
+  }
+
+  getCardSize() {
+    return 7;
+  }
+
+  getGridOptions() {
+    return { columns: 12, min_columns: 6, rows: "auto" };
+  }
+
+  // ---------------------------------------------------------------- text
+  _lang() {
+    const hass = this._hass;
+    const language =
+      (hass && ((hass.locale && hass.locale.language) || hass.language)) || "en";
+    const base = String(language).toLowerCase().split(/[-_]/)[0];
+    return STRINGS[base] ? base : "en";
+  }
+
+  _t(key, values) {
+    const strings = STRINGS[this._lang()];
+    const text = strings[key] ?? STRINGS.en[key] ?? key;
+    return values ? fill(text, values) : text;
+  }
+
+  // ------------------------------------------------------------ entities
+  _resolve() {
+    const hass = this._hass;
+    const registry = hass.entities;
+    if (this._entities && this._resolvedFrom === registry) return this._entities;
+    const found = {};
+    const own = registry && registry[this._config.entity];
+    if (own && own.device_id) {
+      const wanted = {};
+      for (const [role, [domain, key]] of Object.entries(ROLES)) {
+        wanted[`${domain}.${key}`] = role;
+      }
+      for (const entry of Object.values(registry)) {
+        if (entry.device_id !== own.device_id || !entry.translation_key) continue;
+        if (entry.platform && entry.platform !== PLATFORM) continue;
+        const domain = entry.entity_id.split(".")[0];
+        const role = wanted[`${domain}.${entry.translation_key}`];
+        if (role && !found[role]) found[role] = entry.entity_id;
+      }
+      const device = hass.devices && hass.devices[own.device_id];
+      this._deviceName = device ? device.name_by_user || device.name : undefined;
+    }
+    if (!found.session) {
+      // No registry (or no translation keys): guess from the entity id.
+      const objectId = this._config.entity.split(".")[1];
+      const base = objectId.replace(
+        /_(session|session_state|phase|elapsed_time|time_remaining|backward_time|belt_speed|instability|partner_alert|weekly_goal_progress|backward_minutes_this_week|pause|resume|program)$/,
+        "",
+      );
+      for (const [role, [domain]] of Object.entries(ROLES)) {
+        const guess = `${domain}.${base}_${FALLBACK_SUFFIX[role]}`;
+        if (!found[role] && hass.states[guess]) found[role] = guess;
+      }
+    }
+    this._entities = found;
+    this._resolvedFrom = registry;
+    return found;
+  }
+
+  _state(role) {
+    const entityId = this._entities && this._entities[role];
+    return entityId ? this._hass.states[entityId] : undefined;
+  }
+
+  // ------------------------------------------------------------- building
+  _build() {
+    const root = this.shadowRoot;
+    root.innerHTML = `
+      <style>${STYLE}</style>
+      <ha-card>
+        <div class="warning" id="missing" role="alert" hidden></div>
+        <div id="content">
+          <div class="header">
+            <div class="title" id="title"></div>
+            <div class="chip" id="chip" role="status" aria-live="polite"></div>
+          </div>
+          <div class="stats">
+            <div class="stat wide"><div class="k" id="k-phase"></div><div class="v" id="phase"></div></div>
+            <div class="stat"><div class="k" id="k-elapsed"></div><div class="v" id="elapsed"></div></div>
+            <div class="stat"><div class="k" id="k-remaining"></div><div class="v" id="remaining"></div></div>
+            <div class="stat"><div class="k" id="k-backward"></div><div class="v" id="backward"></div></div>
+            <div class="stat"><div class="k" id="k-speed"></div><div class="v" id="speed"></div></div>
+          </div>
+          <div class="safety" id="safety" role="region" aria-live="assertive"></div>
+          <div class="controls">
+            <button id="start" data-action="start"><ha-icon icon="${ICONS.start}"></ha-icon><span></span></button>
+            <button id="pause" data-action="pause" class="secondary"><ha-icon icon="${ICONS.pause}"></ha-icon><span></span></button>
+            <button id="resume" data-action="resume"><ha-icon icon="${ICONS.resume}"></ha-icon><span></span></button>
+            <button id="stop" data-action="stop" class="stop"><ha-icon icon="${ICONS.stop}"></ha-icon><span></span></button>
+          </div>
+          <div class="error" id="error" role="alert" hidden></div>
+          <div class="week">
+            <div class="ring" id="ring" role="img">
+              <svg viewBox="0 0 120 120" aria-hidden="true">
+                <circle class="track" cx="60" cy="60" r="${RING_RADIUS}" fill="none" stroke-width="12"></circle>
+                <circle class="value" id="ring-value" cx="60" cy="60" r="${RING_RADIUS}" fill="none"
+                  stroke-width="12" stroke-linecap="round"
+                  stroke-dasharray="${RING_LENGTH}" stroke-dashoffset="${RING_LENGTH}"></circle>
+              </svg>
+              <div class="label" aria-hidden="true"><span class="pct" id="pct"></span></div>
+            </div>
+            <div class="week-text">
+              <div class="week-title" id="week-title"></div>
+              <div class="week-detail" id="week"></div>
+              <div class="week-detail" id="goal"></div>
+            </div>
+          </div>
+        </div>
+      </ha-card>
+    `;
+    root.querySelectorAll("button[data-action]").forEach((button) => {
+      button.addEventListener("click", () => this._act(button.dataset.action));
+    });
+    this._safetyKey = undefined;
+  }
+
+  // -------------------------------------------------------------- updating
+  _update() {
+    if (!this._config || !this._hass) return;
+    const root = this.shadowRoot;
+    const entities = this._resolve();
+    const ids = Object.values(entities);
+    const key = [
+      this._lang(),
+      this._error,
+      this._resolvedFrom === undefined ? "" : ids.length,
+      ...ids.map((id) => {
+        const s = this._hass.states[id];
+        return s ? `${s.state}|${s.last_updated}` : "-";
+      }),
+    ].join(";");
+    if (key === this._lastKey) return;
+    this._lastKey = key;
+
+    const missing = root.getElementById("missing");
+    const content = root.getElementById("content");
+    if (!entities.session && !entities.state) {
+      missing.textContent = this._t("missing", { e: this._config.entity });
+      missing.hidden = false;
+      content.hidden = true;
+      return;
+    }
+    missing.hidden = true;
+    content.hidden = false;
+
+    const strings = STRINGS[this._lang()];
+    const stateObj = this._state("state");
+    const state = stateObj ? stateObj.state : "unknown";
+    const running = RUNNING.includes(state);
+    const halted = HALTED.includes(state);
+
+    // Header: station name and session state.
+    root.getElementById("title").textContent =
+      this._config.title || this._deviceName || this._t("station");
+    const chip = root.getElementById("chip");
+    chip.textContent = strings.states[state] || STRINGS.en.states[state] || state;
+    chip.dataset.kind = running
+      ? "running"
+      : state === "paused_by_safety"
+        ? "safety"
+        : halted
+          ? "paused"
+          : "idle";
+
+    // Phase and timers.
+    const phaseObj = this._state("phase");
+    const phase = usable(phaseObj) ? phaseObj.state : undefined;
+    root.getElementById("k-phase").textContent = this._t("phase");
+    root.getElementById("phase").textContent = phase
+      ? strings.phases[phase] || phase
+      : "—";
+    for (const role of ["elapsed", "remaining", "backward"]) {
+      root.getElementById(`k-${role}`).textContent = this._t(role);
+      root.getElementById(role).textContent = formatDuration(this._state(role));
+    }
+    root.getElementById("k-speed").textContent = this._t("speed");
+    const speedObj = this._state("speed");
+    const speedEl = root.getElementById("speed");
+    if (usable(speedObj) && Number.isFinite(Number(speedObj.state))) {
+      speedEl.textContent = Number(speedObj.state).toLocaleString(this._lang(), {
+        minimumFractionDigits: 1,
+        maximumFractionDigits: 1,
+      });
+      const unit = document.createElement("small");
+      unit.textContent = speedObj.attributes.unit_of_measurement || "";
+      speedEl.append(unit);
+    } else {
+      speedEl.textContent = "—";
+    }
+
+    // Weekly progress ring.
+    const progressObj = this._state("progress");
+    const progress = usable(progressObj) ? Number(progressObj.state) : NaN;
+    const shown = Number.isFinite(progress) ? Math.round(progress) : undefined;
+    const fraction = shown === undefined ? 0 : Math.min(Math.max(progress, 0), 100) / 100;
+    const ringValue = root.getElementById("ring-value");
+    ringValue.setAttribute("stroke-dashoffset", String(RING_LENGTH * (1 - fraction)));
+    ringValue.classList.toggle("done", fraction >= 1);
+    root.getElementById("pct").textContent = shown === undefined ? "—" : `${shown}%`;
+    root.getElementById("goal").textContent =
+      shown === undefined ? "" : this._t("goalDone", { p: shown });
+    root.getElementById("week-title").textContent = this._t("week");
+    root
+      .getElementById("ring")
+      .setAttribute("aria-label", this._t("progressLabel", { p: shown ?? "—" }));
+    const weekObj = this._state("weekMinutes");
+    root.getElementById("week").textContent = usable(weekObj)
+      ? this._t("weekMinutes", {
+          n: Number(weekObj.state).toLocaleString(this._lang(), {
+            maximumFractionDigits: 1,
+          }),
+        })
+      : "—";
+
+    // Safety status.
+    const statuses = [];
+    const alertObj = this._state("partnerAlert");
+    if (alertObj && alertObj.state === "on") {
+      statuses.push({ id: "partnerAlert", level: "error", pulse: true,
+        action: this._entities.acknowledge ? "acknowledge" : undefined });
+    }
+    if (state === "paused_by_safety") {
+      statuses.push({ id: "safetyPause", level: "error" });
+    }
+    const instabilityObj = this._state("instability");
+    if (instabilityObj && instabilityObj.state === "on") {
+      statuses.push({ id: "unstable", level: "warning",
+        detail: running ? "unstableDetail" : "unstableHaltedDetail" });
+    }
+    if (statuses.length === 0 && instabilityObj) {
+      statuses.push({ id: "steady", level: "ok" });
+    }
+    this._renderSafety(statuses);
+
+    // Controls: what makes sense now.
+    const sessionObj = this._state("session");
+    const available = (role) => usable(this._state(role)) || this._state(role)?.state === "unknown";
+    this._control("start", !running && !halted, sessionObj && sessionObj.state !== "unavailable");
+    this._control("pause", running, available("pause"));
+    this._control("resume", halted, available("resume"));
+    this._control("stop", running || halted, sessionObj && sessionObj.state !== "unavailable");
+
+    const error = root.getElementById("error");
+    error.textContent = this._error;
+    error.hidden = !this._error;
+  }
+
+  _renderSafety(statuses) {
+    const key = `${this._lang()}|${statuses.map((s) => s.detail || s.id).join(",")}`;
+    if (key === this._safetyKey) return;
+    this._safetyKey = key;
+    const region = this.shadowRoot.getElementById("safety");
+    region.setAttribute("aria-label", this._t("safetyRegion"));
+    region.replaceChildren();
+    for (const status of statuses) {
+      const row = document.createElement("div");
+      row.className = status.pulse ? "status pulse" : "status";
+      row.dataset.level = status.level;
+      row.dataset.status = status.id;
+      const icon = document.createElement("ha-icon");
+      icon.setAttribute("icon", ICONS[status.id]);
+      const text = document.createElement("div");
+      text.className = "text";
+      const title = document.createElement("div");
+      title.className = "t";
+      title.textContent = this._t(status.id);
+      const detail = document.createElement("div");
+      detail.className = "d";
+      detail.textContent = this._t(status.detail || `${status.id}Detail`);
+      text.append(title, detail);
+      row.append(icon, text);
+      if (status.action) {
+        const button = document.createElement("button");
+        button.dataset.action = status.action;
+        button.setAttribute("aria-label", this._t(`${status.action}Label`));
+        const buttonIcon = document.createElement("ha-icon");
+        buttonIcon.setAttribute("icon", ICONS[status.action]);
+        const label = document.createElement("span");
+        label.textContent = this._t(status.action);
+        button.append(buttonIcon, label);
+        button.addEventListener("click", () => this._act(status.action));
+        row.append(button);
+      }
+      region.append(row);
+    }
+  }
+
+  _control(action, visible, enabled) {
+    const button = this.shadowRoot.getElementById(action);
+    button.hidden = !visible;
+    button.disabled = !enabled;
+    button.querySelector("span").textContent = this._t(action);
+    button.setAttribute("aria-label", this._t(`${action}Label`));
+    button.title = this._t(`${action}Label`);
+  }
+
+  // --------------------------------------------------------------- actions
+  async _act(action) {
+    const entities = this._entities || {};
+    const calls = {
+      start: ["switch", "turn_on", entities.session],
+      stop: ["switch", "turn_off", entities.session],
+      pause: ["button", "press", entities.pause],
+      resume: ["button", "press", entities.resume],
+      acknowledge: ["button", "press", entities.acknowledge],
+    };
+    const [domain, service, entityId] = calls[action] || [];
+    if (!entityId) return;
+    try {
+      this._error = "";
+      await this._hass.callService(domain, service, { entity_id: entityId });
+    } catch (err) {
+      this._error = this._t("failed", {
+        a: this._t(`${action}Label`).toLowerCase(),
+        m: (err && err.message) || String(err),
+      });
+    }
+    this._lastKey = undefined;
+    this._update();
+  }
+}
+
+if (!customElements.get("retro-walk-card")) {
+  customElements.define("retro-walk-card", RetroWalkCard);
+  window.customCards = window.customCards || [];
+  window.customCards.push({
+    type: "retro-walk-card",
+    name: "Retro Walk",
+    description:
+      "A retro walking session: phase, timers, belt speed, safety status, controls and weekly progress.",
+    preview: true,
+    documentationURL: "https://github.com/retro-walk/retro-walk",
+  });
+  console.info(
+    `%c RETRO-WALK-CARD %c ${CARD_VERSION} `,
+    "color: white; background: #2e7d32; font-weight: 700;",
+    "color: #2e7d32; background: white; font-weight: 700;",
+  );
+}

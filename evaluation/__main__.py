@@ -1,0 +1,7 @@
+"""``python -m evaluation``: see ``evaluation.run``."""
+
+import sys
+
+from .run import main
+
+sys.exit(main())

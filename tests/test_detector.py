@@ -1,0 +1,329 @@
+"""The tiered instability detector on synthetic walking with modelled events.
+
+The events are ``evaluation.events``' physical models written into synthetic
+walking (``evaluation.synthetic``): these tests fail when the detector stops
+catching a modelled fall or starts firing on quiet walking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+import math
+
+import numpy as np
+import pytest
+
+from custom_components.retro_walk.detection import (
+    Detection,
+    Detector,
+    DetectorConfig,
+    SampleBatch,
+    Tier,
+    gait,
+)
+from evaluation import events, synthetic
+
+MS = 1_000_000
+
+
+def run(
+    motion: synthetic.Motion, batch: int = 50, config: DetectorConfig | None = None
+) -> list[Detection]:
+    detector = Detector(config)
+    found = [d for b in motion.batches(batch) for d in detector.process(b)]
+    times = [d.time_ns for d in found]
+    assert times == sorted(times)
+    return found
+
+
+def summary(found: list[Detection], onset_ns: int = 0) -> list[tuple[int, str, int]]:
+    return [(int(d.tier), d.kind, (d.time_ns - onset_ns) // MS) for d in found]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_quiet_walking_fires_nothing(seed: int) -> None:
+    motion = synthetic.walking(120.0, seed=seed)
+    detector = Detector()
+    found = [d for b in motion.batches(50) for d in detector.process(b)]
+    assert found == []
+    assert detector.calibrated
+    assert detector.baseline_ready
+    assert detector.last_time_ns == int(motion.time_ns[-1])
+
+
+@pytest.mark.parametrize("kind", events.FALL_KINDS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_falls_pause_then_confirm(kind: str, seed: int) -> None:
+    motion = synthetic.with_event(kind, seed)
+    found = run(motion)
+    pauses = [d for d in found if d.tier == Tier.PAUSE_NOW]
+    falls = [d for d in found if d.tier == Tier.CONFIRMED_FALL]
+    assert len(pauses) == 1, summary(found, motion.onset_ns)
+    assert len(falls) == 1, summary(found, motion.onset_ns)
+    assert not [d for d in found if d.tier == Tier.UNSTEADY]
+    pause_ms = (pauses[0].time_ns - motion.onset_ns) / MS
+    fall_ms = (falls[0].time_ns - motion.onset_ns) / MS
+    assert 0 < pause_ms <= 600
+    assert pause_ms < fall_ms <= 2000
+    assert pauses[0].kind in {"spin", "drop", "free_fall", "impact"}
+    assert falls[0].kind == "fall"
+    assert set(pauses[0].features) >= {
+        "peak_gyro",
+        "tilt_deg",
+        "min_acc_g",
+        "max_acc_g",
+    }
+    assert falls[0].features["tilt_deg"] >= 45
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_recovered_stumble_pauses_but_is_not_a_fall(seed: int) -> None:
+    motion = synthetic.with_event("stumble", seed)
+    found = run(motion)
+    assert [d.tier for d in found] == [Tier.PAUSE_NOW], summary(found, motion.onset_ns)
+    assert 0 < found[0].time_ns - motion.onset_ns <= 300 * MS
+
+
+@pytest.mark.parametrize("batch", [1, 7, 100, 5000])
+def test_batching_does_not_change_detections(batch: int) -> None:
+    motion = synthetic.with_event("slip", 3)
+    reference = summary(run(motion, 50))
+    assert summary(run(motion, batch)) == reference
+    assert reference  # and there was something to compare
+
+
+def test_ios_sign_convention_gives_the_same_detections() -> None:
+    motion = synthetic.with_event("side_fall", 2)
+    flipped = synthetic.Motion(
+        motion.time_ns, -motion.acc, motion.gyro, motion.onset_ns
+    )
+    assert summary(run(flipped)) == summary(run(motion))
+
+
+def test_100_hz_client() -> None:
+    motion = synthetic.with_event("slip", 0, rate_hz=100.0)
+    found = run(motion, 100)
+    assert [d.tier for d in found] == [Tier.PAUSE_NOW, Tier.CONFIRMED_FALL]
+    assert found[0].time_ns - motion.onset_ns <= 600 * MS
+
+
+def test_without_gyroscope_falls_are_still_confirmed() -> None:
+    motion = synthetic.with_event("slip", 1)
+    no_gyro = synthetic.Motion(
+        motion.time_ns, motion.acc, np.zeros_like(motion.gyro), motion.onset_ns
+    )
+    found = run(no_gyro)
+    assert Tier.CONFIRMED_FALL in [d.tier for d in found]
+
+
+def test_lone_spike_while_upright_is_not_an_impact() -> None:
+    # A knock on the phone mid-walk (the gaitpy recording has a 6.7 g one).
+    motion = synthetic.walking(40.0, seed=4)
+    acc = motion.acc.copy()
+    acc[1500] = [30.0, 50.0, 40.0]
+    assert run(synthetic.Motion(motion.time_ns, acc, motion.gyro)) == []
+
+
+def test_impact_after_a_fall_phase_pauses() -> None:
+    motion = synthetic.walking(30.0, seed=5)
+    acc = motion.acc.copy()
+    down = acc[:500].mean(axis=0) / np.linalg.norm(acc[:500].mean(axis=0))
+    acc[1000:1006] = 0.2 * 9.81 * down  # 120 ms of low g (not yet free fall) …
+    acc[1006] = 6.0 * 9.81 * down  # … then a 6 g impact
+    found = run(synthetic.Motion(motion.time_ns, acc, motion.gyro))
+    assert [(d.tier, d.kind) for d in found] == [(Tier.PAUSE_NOW, "impact")]
+    assert found[0].time_ns == motion.time_ns[1006]
+    assert found[0].features["max_acc_g"] == pytest.approx(6.0, abs=0.1)
+    # Longer, it is a free fall, caught before the impact.
+    acc[1006:1008] = 0.2 * 9.81 * down
+    acc[1008] = 6.0 * 9.81 * down
+    found = run(synthetic.Motion(motion.time_ns, acc, motion.gyro))
+    assert [(d.tier, d.kind) for d in found] == [(Tier.PAUSE_NOW, "free_fall")]
+    assert found[0].time_ns == motion.time_ns[1007]
+
+
+def _tilted(
+    seconds_upright: float, seconds_over: float, angle_deg: float
+) -> synthetic.Motion:
+    """Standing, then slowly (over 3 s) leaning to ``angle_deg`` and staying."""
+    rate = 50.0
+    n = int((seconds_upright + 3.0 + seconds_over) * rate)
+    t = np.arange(n) / rate
+    angle = np.radians(angle_deg) * np.clip((t - seconds_upright) / 3.0, 0.0, 1.0)
+    rng = np.random.default_rng(0)
+    acc = np.stack([9.80665 * np.sin(angle), np.zeros(n), 9.80665 * np.cos(angle)], 1)
+    acc += rng.normal(0.0, 0.05, acc.shape)
+    gyro = np.zeros((n, 3))
+    # Gravity turns from +z towards +x: a rotation of the device about -y.
+    gyro[:, 1] = -np.gradient(angle, 1 / rate)
+    times = (synthetic.EPOCH_NS + np.arange(n) * 20 * MS).astype(np.int64)
+    return synthetic.Motion(times, acc, gyro)
+
+
+def test_lying_down_slowly_is_lying_not_a_fall() -> None:
+    found = run(_tilted(12.0, 10.0, 85.0))
+    assert summary(found) == [
+        (2, "lying", found[0].time_ns // MS),
+    ]
+    # Held 5 s past 70°, reached ~2.5 s into the 3 s lean that starts at 12 s.
+    start = int(synthetic.EPOCH_NS) // MS
+    assert 19_000 <= found[0].time_ns // MS - start <= 20_000
+
+
+def test_bending_over_slowly_fires_nothing() -> None:
+    # 60° is past the fall tilt, but reached slowly: no dynamic phase.
+    assert run(_tilted(12.0, 10.0, 60.0)) == []
+
+
+def test_unsteady_gait_prompts() -> None:
+    motion = synthetic.walking(70.0, seed=6)
+    acc, gyro = events.irregular_gait(
+        motion.acc, motion.gyro, 50.0, 1500, 0.2, np.random.default_rng(6)
+    )
+    found = run(synthetic.Motion(motion.time_ns, acc, gyro))
+    assert {(d.tier, d.kind) for d in found} == {(Tier.UNSTEADY, "unsteady")}
+    detection = found[0]
+    # Irregular from 30 s; the baseline is steady, so it comes within 20 s …
+    assert 30_000 < (detection.time_ns - motion.time_ns[0]) // MS < 50_000
+    # … and prompts again no sooner than unsteady_refractory_s.
+    gaps = np.diff([d.time_ns for d in found])
+    assert (gaps >= DetectorConfig().unsteady_refractory_s * 1e9).all()
+    assert (
+        detection.features["stride_regularity"]
+        < detection.features["baseline_regularity"]
+    )
+
+
+def test_refractory_and_edge_triggering() -> None:
+    # Two stumbles 2 s apart: one pause (refractory 5 s); 8 s apart: two.
+    base = synthetic.walking(40.0, seed=7)
+    t_s = (base.time_ns - base.time_ns[0]) / 1e9
+    acc, gyro = base.acc, base.gyro
+    for onset in (1000, 1100, 1500):
+        injected = events.inject(
+            "stumble", np.random.default_rng(2), t_s, acc, gyro, onset, after_s=3.0
+        )
+        acc = np.concatenate((injected.acc, acc[injected.acc.shape[0] :]))
+        gyro = np.concatenate((injected.gyro, gyro[injected.gyro.shape[0] :]))
+    found = run(synthetic.Motion(base.time_ns, acc, gyro))
+    assert [d.tier for d in found] == [Tier.PAUSE_NOW, Tier.PAUSE_NOW]
+    assert (found[1].time_ns - found[0].time_ns) > 5_000 * MS
+
+
+def test_stale_and_duplicate_samples_are_ignored() -> None:
+    motion = synthetic.with_event("slip", 0)
+    batches = motion.batches(50)
+    detector = Detector()
+    first = [d for b in batches for d in detector.process(b)]
+    last = detector.last_time_ns
+    # The whole recording again (a replayed MQTT backlog): nothing new.
+    assert [d for b in batches for d in detector.process(b)] == []
+    assert detector.last_time_ns == last
+    assert first
+
+
+def test_gap_restarts_short_term_state_but_keeps_calibration() -> None:
+    motion = synthetic.walking(40.0, seed=8)
+    detector = Detector()
+    batches = motion.batches(50)
+    for batch in batches[:20]:
+        detector.process(batch)
+    assert detector.calibrated
+    shifted = [
+        replace_times(batch, 60_000_000_000) for batch in batches[20:]
+    ]  # a minute without samples
+    assert [d for b in shifted for d in detector.process(b)] == []
+    assert detector.calibrated
+
+
+def replace_times(batch: SampleBatch, offset_ns: int) -> SampleBatch:
+    return SampleBatch(
+        time_ns=batch.time_ns + offset_ns,
+        acc=batch.acc,
+        gyro=batch.gyro,
+        gravity=batch.gravity,
+        session_id=batch.session_id,
+        device_id=batch.device_id,
+        message_id=batch.message_id,
+    )
+
+
+def test_reset_starts_a_new_session() -> None:
+    motion = synthetic.walking(15.0, seed=9)
+    detector = Detector()
+    for batch in motion.batches(50):
+        detector.process(batch)
+    assert detector.calibrated
+    assert detector.last_time_ns is not None
+    detector.reset()
+    assert not detector.calibrated
+    assert not detector.baseline_ready
+    assert detector.last_time_ns is None
+    # The same samples are new again for the new session.
+    assert detector.process(motion.batches(50)[0]) == []
+    assert detector.last_time_ns == int(motion.time_ns[49])
+
+
+def test_calibration_period() -> None:
+    config = DetectorConfig(calibration_s=5.0)
+    motion = synthetic.walking(8.0, seed=10)
+    detector = Detector(config)
+    batches = motion.batches(50)
+    for batch in batches[:4]:
+        detector.process(batch)
+    assert not detector.calibrated
+    for batch in batches[4:]:
+        detector.process(batch)
+    assert detector.calibrated
+
+
+def test_empty_and_single_sample_batches() -> None:
+    detector = Detector()
+    empty = SampleBatch(
+        time_ns=np.zeros(0, dtype=np.int64),
+        acc=np.zeros((0, 3)),
+        gyro=np.zeros((0, 3)),
+        gravity=None,
+        session_id="s",
+        device_id="d",
+        message_id=0,
+    )
+    assert detector.process(empty) == []
+    assert detector.last_time_ns is None
+    motion = synthetic.walking(2.0)
+    for batch in motion.batches(1):
+        assert detector.process(batch) == []
+
+
+def test_config_thresholds_are_used() -> None:
+    motion = synthetic.with_event("stumble", 2)
+    assert run(motion)
+    strict = replace(DetectorConfig(), spin_rate=20.0, drop_speed=20.0, impact_g=50.0)
+    assert [d for d in run(motion, config=strict) if d.tier == Tier.PAUSE_NOW] == []
+
+
+def test_calibration_waits_for_a_quiet_sample() -> None:
+    # The session starts with the phone turning fast: no sample may enter the
+    # upright reference yet; the first quiet ones do.
+    motion = synthetic.walking(15.0, seed=11)
+    gyro = motion.gyro.copy()
+    gyro[:40] += [4.0, 4.0, 4.0]
+    detector = Detector()
+    batches = synthetic.Motion(motion.time_ns, motion.acc, gyro).batches(25)
+    assert detector.process(batches[0]) == []
+    assert detector._ref_count == 0
+    assert [d for b in batches[1:] for d in detector.process(b)] == []
+    assert detector._ref_count > 0
+
+
+def test_gait_helpers_edge_cases() -> None:
+    assert gait.autocorrelation(np.zeros(50), 10).tolist() == [0.0] * 11
+    # Too few steps for a stride-time CV.
+    t = np.arange(100) / gait.GRID_HZ
+    assert math.isnan(gait.stride_cv(np.sin(2 * np.pi * 1.0 * t), 25))
+    assert not gait.analyse(np.zeros(400), 0.05).gait
+    steady = gait.analyse(0.3 * np.sin(2 * np.pi * 1.8 * np.arange(400) / 50), 0.05)
+    assert steady.gait
+    assert steady.regularity > 0.9
+    assert steady.stride_cv < 0.02
+    assert steady.stride_s == pytest.approx(2 / 1.8, abs=0.03)
