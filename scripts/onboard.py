@@ -4,7 +4,8 @@
 Without a running Home Assistant, this:
 
 * copies ``config/configuration.yaml`` into the config dir (with the HTTP port
-  given by ``--port``) and links ``custom_components`` to the repository's;
+  given by ``--port``) and links ``custom_components`` to the repository's and
+  ``dashboards`` to ``config/dashboards`` (the YAML dashboards it names);
 * completes onboarding (``.storage/onboarding``: every step done);
 * creates the owner user ``demo`` / ``retrowalk-demo`` ("Demo walker",
   administrators group) and a long-lived access token, written to
@@ -93,7 +94,7 @@ _PORT_LINE = re.compile(r"^(\s*server_port:\s*)\d+(.*)$", re.MULTILINE)
 # Config dir (no Home Assistant needed)
 # --------------------------------------------------------------------------
 def prepare_config_dir(config_dir: Path, source: Path, port: int) -> None:
-    """Copy configuration.yaml (with ``port``) and link custom_components."""
+    """Copy configuration.yaml (with ``port``), link custom_components and dashboards."""
     config_dir.mkdir(parents=True, exist_ok=True)
     text = (source / "configuration.yaml").read_text(encoding="utf-8")
     text, count = _PORT_LINE.subn(rf"\g<1>{port}\g<2>", text)
@@ -104,8 +105,14 @@ def prepare_config_dir(config_dir: Path, source: Path, port: int) -> None:
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")
 
-    link = config_dir / "custom_components"
-    wanted = REPO_ROOT / "custom_components"
+    _link(config_dir / "custom_components", REPO_ROOT / "custom_components")
+    # The YAML dashboards that configuration.yaml names (lovelace: dashboards:).
+    if (source / "dashboards").is_dir():
+        _link(config_dir / "dashboards", source / "dashboards")
+
+
+def _link(link: Path, wanted: Path) -> None:
+    """Make ``link`` a symlink to the directory ``wanted`` (if it is not one)."""
     if link.is_symlink() and link.readlink() == wanted:
         return
     if link.is_symlink() or link.is_file():

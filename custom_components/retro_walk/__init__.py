@@ -20,6 +20,7 @@ from .const import (
     TreadmillType,
 )
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator, RetroWalkData
+from .frontend import async_register_card
 from .history import HistoryStore
 from .safety import SafetyPolicy
 from .services import async_setup_services
@@ -44,6 +45,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the services once for every station."""
     async_setup_services(hass)
+    await async_register_card(hass)
     return True
 
 

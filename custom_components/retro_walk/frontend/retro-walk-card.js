@@ -67,7 +67,7 @@ const STRINGS = {
     speed: "Belt speed",
     week: "This week",
     weekMinutes: "{n} min backwards",
-    goalDone: "{p} % of the weekly goal",
+    goalDone: "{p}% of the weekly goal",
     start: "Start",
     pause: "Pause",
     resume: "Resume",
@@ -86,7 +86,7 @@ const STRINGS = {
     safetyPause: "Paused for safety",
     safetyPauseDetail: "Check the walker before resuming",
     partnerAlert: "Partner alert waiting",
-    partnerAlertDetail: "A partner has been alerted and not answered yet",
+    partnerAlertDetail: "No partner has answered yet",
     safetyRegion: "Safety status",
     progressLabel: "Weekly goal progress: {p} %",
     missing: "Retro Walk: no station found for {e}",
@@ -139,7 +139,7 @@ const STRINGS = {
     safetyPause: "En pausa por seguridad",
     safetyPauseDetail: "Comprueba que la persona está bien antes de reanudar",
     partnerAlert: "Alerta al acompañante pendiente",
-    partnerAlertDetail: "Se ha avisado a un acompañante y aún no ha respondido",
+    partnerAlertDetail: "Ningún acompañante ha respondido aún",
     safetyRegion: "Estado de seguridad",
     progressLabel: "Progreso del objetivo semanal: {p} %",
     missing: "Retro Walk: no se encontró ninguna estación para {e}",
@@ -229,7 +229,7 @@ const STYLE = `
   .status ha-icon { flex: 0 0 auto; --mdc-icon-size: 24px; }
   .status .text { flex: 1 1 auto; min-width: 0; }
   .status .t { font-weight: 600; }
-  .status .d { font-size: 0.8125rem; opacity: 0.92; }
+  .status .d { font-size: 0.8125rem; line-height: 1.35; opacity: 0.92; }
   .status button { flex: 0 0 auto; }
   .controls { display: flex; gap: 8px; margin-top: 16px; flex-wrap: wrap; }
   button { font: inherit; display: inline-flex; align-items: center; justify-content: center;
