@@ -1474,3 +1474,21 @@ async def test_options_webhook_without_a_url_shows_the_path(
     ):
         result = await _submit_safety(hass, result, webhook_enabled=True)
     assert result["description_placeholders"]["webhook_url"].startswith("/api/webhook/")
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["sensor/#/walker", "sensor/a+b", "sensor/#x", "a\0b", "t" * 65536],
+)
+async def test_options_refuse_invalid_mqtt_topics(
+    hass: HomeAssistant, init_integration: MockConfigEntry, topic: str
+) -> None:
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], STATION_OPTIONS
+    )
+    result = await _submit_safety(hass, result, mqtt_topic=topic)
+    assert result["errors"] == {"mqtt_topic": "invalid_topic"}
+    # Wildcards where MQTT allows them are fine.
+    result = await _submit_safety(hass, result, mqtt_topic="sensor/+/walker/#")
+    assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -635,7 +635,7 @@ MAX_TOPIC_BYTES = 65535
 
 
 def _valid_topic(topic: str) -> bool:
-    """A topic to subscribe to: no empty levels misuse, wildcards allowed."""
+    """Whether a topic can be subscribed to (MQTT wildcard rules, size, no NUL)."""
     if len(topic.encode()) > MAX_TOPIC_BYTES or "\0" in topic:
         return False
     levels = topic.split("/")
