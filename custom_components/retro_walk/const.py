@@ -77,6 +77,20 @@ class StationEvent(StrEnum):
     SAFETY_KEY_STOP = "safety_key_stop"
     DID_NOT_STOP = "did_not_stop"
     INSTABILITY = "instability"  # data: tier, kind, features
+    SESSION = "session"  # data: event_type (a SessionEventType) and its summary
+
+
+class SessionEventType(StrEnum):
+    """The session event entity's event types."""
+
+    STARTED = "started"  # data: program, target_backward_minutes
+    # data: program, duration, backward minutes, distance, energy, end reason,
+    # instability counts
+    FINISHED = "finished"
+
+
+# Where a station event's data names the event type of the session event entity.
+ATTR_SESSION_EVENT_TYPE: Final = "event_type"
 
 
 # The instability event entity's event types, one per detector tier.

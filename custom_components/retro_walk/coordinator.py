@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,6 +19,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    ATTR_SESSION_EVENT_TYPE,
     CONF_BODY_MASS,
     CONF_COOL_DOWN_MINUTES,
     CONF_EXPERIENCE,
@@ -32,6 +34,8 @@ from .const import (
     DOMAIN,
     EVENT_TREADMILL_DID_NOT_STOP,
     ISSUE_TREADMILL_DID_NOT_STOP,
+    TIER_EVENT_TYPES,
+    SessionEventType,
     StationEvent,
 )
 from .history import HistoryStore
@@ -43,6 +47,7 @@ from .session import (
     MAX_BACKWARD_MINUTES,
     MIN_BACKWARD_MINUTES,
     MIN_SPEED_KMH,
+    SECONDS_PER_MINUTE,
     SPEED_CAP_KMH,
     Experience,
     PhaseChange,
@@ -124,6 +129,26 @@ def _translated_error(
         translation_key=key,
         translation_placeholders=placeholders,
     )
+
+
+def _finished_event_data(record: SessionRecord) -> dict[str, Any]:
+    """The summary of an ended session that the session event entity shows."""
+    tiers = Counter(event.tier for event in record.safety_events)
+    return {
+        ATTR_SESSION_EVENT_TYPE: SessionEventType.FINISHED.value,
+        "program": record.program.value,
+        "duration_minutes": round(
+            (record.ended_at - record.started_at) / SECONDS_PER_MINUTE, 1
+        ),
+        "backward_minutes": round(record.backward_minutes, 1),
+        "backward_distance_m": round(record.backward_distance, 1),
+        "energy_kcal": round(record.energy, 1),
+        "end_reason": record.end_reason.value,
+        "instability_events": len(record.safety_events),
+        "instability_tiers": {
+            name: tiers[tier] for tier, name in TIER_EVENT_TYPES.items()
+        },
+    }
 
 
 class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
@@ -640,10 +665,14 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         session = self.session
         assert session is not None  # noqa: S101 - only called with a session
         ok = await self._async_belt_halt("session end", stop=True)
-        self.records.append(session.record())
+        record = session.record()
+        self.records.append(record)
         self.history_store.history.active = None
         await self.history_store.async_save()
         self._async_publish()
+        self._async_fire_station_event(
+            StationEvent.SESSION, _finished_event_data(record)
+        )
         return ok
 
     # Commands -------------------------------------------------------------
@@ -694,6 +723,14 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         await self.history_store.async_save()
         self._async_start_ticking()
         self._async_publish()
+        self._async_fire_station_event(
+            StationEvent.SESSION,
+            {
+                ATTR_SESSION_EVENT_TYPE: SessionEventType.STARTED.value,
+                "program": session.program.value,
+                "target_backward_minutes": round(session.target_backward_minutes, 1),
+            },
+        )
 
     def _require_session(self) -> Session:
         if (session := self.session) is None:

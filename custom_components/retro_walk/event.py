@@ -10,7 +10,12 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import TIER_EVENT_TYPES, StationEvent
+from .const import (
+    ATTR_SESSION_EVENT_TYPE,
+    TIER_EVENT_TYPES,
+    SessionEventType,
+    StationEvent,
+)
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator
 from .entity import RetroWalkEntity
 
@@ -22,8 +27,24 @@ class RetroWalkEventEntityDescription(EventEntityDescription):
     """Describes a Retro Walk event entity."""
 
     exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
-    # Which station event it shows, and as which event type.
+    # Which station event it shows, and as which event type with which
+    # attributes (taken from the event's data).
     station_event: StationEvent | None = None
+    event_fn: Callable[[dict[str, Any]], tuple[str, dict[str, Any]]] = lambda data: (
+        "",
+        data,
+    )
+
+
+def _instability_event(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The event type is the tier; kind and features follow."""
+    return TIER_EVENT_TYPES[int(data["tier"])], data
+
+
+def _session_event(data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Started or finished; the session's program or summary follows."""
+    attributes = dict(data)
+    return str(attributes.pop(ATTR_SESSION_EVENT_TYPE)), attributes
 
 
 EVENTS: tuple[RetroWalkEventEntityDescription, ...] = (
@@ -38,6 +59,14 @@ EVENTS: tuple[RetroWalkEventEntityDescription, ...] = (
         translation_key="instability",
         event_types=list(TIER_EVENT_TYPES.values()),
         station_event=StationEvent.INSTABILITY,
+        event_fn=_instability_event,
+    ),
+    RetroWalkEventEntityDescription(
+        key="session",
+        translation_key="session",
+        event_types=[SessionEventType.STARTED, SessionEventType.FINISHED],
+        station_event=StationEvent.SESSION,
+        event_fn=_session_event,
     ),
 )
 
@@ -74,8 +103,7 @@ class RetroWalkEvent(RetroWalkEntity, EventEntity):
         if description.station_event is not None:
             if event is not description.station_event:
                 return
-            # Instability: the event type is the tier; kind and features follow.
-            event_type = TIER_EVENT_TYPES[int(data["tier"])]
+            event_type, data = description.event_fn(data)
         elif event.value in self.event_types:
             event_type = event.value
         else:
