@@ -4,8 +4,9 @@
 Without a running Home Assistant, this:
 
 * copies ``config/configuration.yaml`` into the config dir (with the HTTP port
-  given by ``--port``) and links ``custom_components`` to the repository's and
-  ``dashboards`` to ``config/dashboards`` (the YAML dashboards it names);
+  given by ``--port``) and links ``custom_components`` and ``custom_sentences``
+  (Assist's sentences) to the repository's and ``dashboards`` to
+  ``config/dashboards`` (the YAML dashboards it names);
 * completes onboarding (``.storage/onboarding``: every step done);
 * creates the owner user ``demo`` / ``retrowalk-demo`` ("Demo walker",
   administrators group) and a long-lived access token, written to
@@ -94,7 +95,7 @@ _PORT_LINE = re.compile(r"^(\s*server_port:\s*)\d+(.*)$", re.MULTILINE)
 # Config dir (no Home Assistant needed)
 # --------------------------------------------------------------------------
 def prepare_config_dir(config_dir: Path, source: Path, port: int) -> None:
-    """Copy configuration.yaml (with ``port``), link custom_components and dashboards."""
+    """Copy configuration.yaml (``port``); link custom_components/sentences, dashboards."""
     config_dir.mkdir(parents=True, exist_ok=True)
     text = (source / "configuration.yaml").read_text(encoding="utf-8")
     text, count = _PORT_LINE.subn(rf"\g<1>{port}\g<2>", text)
@@ -106,6 +107,8 @@ def prepare_config_dir(config_dir: Path, source: Path, port: int) -> None:
         target.write_text(text, encoding="utf-8")
 
     _link(config_dir / "custom_components", REPO_ROOT / "custom_components")
+    # Assist's sentences for the Retro Walk intents (custom_sentences/<language>/).
+    _link(config_dir / "custom_sentences", REPO_ROOT / "custom_sentences")
     # The YAML dashboards that configuration.yaml names (lovelace: dashboards:).
     if (source / "dashboards").is_dir():
         _link(config_dir / "dashboards", source / "dashboards")

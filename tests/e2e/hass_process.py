@@ -180,6 +180,13 @@ class HassProcess:
         )
         return answer["service_response"]
 
+    def converse(self, text: str, language: str | None = None) -> Any:
+        """Ask Assist's built-in agent; return the intent response (a dict)."""
+        body: dict[str, Any] = {"text": text}
+        if language is not None:
+            body["language"] = language
+        return self.request("POST", "/api/conversation/process", body)["response"]
+
     def state(self, entity_id: str) -> str:
         """Return an entity's state."""
         return str(self.get(f"/api/states/{entity_id}")["state"])

@@ -1,0 +1,447 @@
+"""Retro Walk by voice: the intents, through Assist's built-in agent and directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import re
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.retro_walk import intent as retro_intent
+from homeassistant.components import conversation
+from homeassistant.const import CONF_NAME
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import intent, llm
+from homeassistant.setup import async_setup_component
+
+from .common import STATION_DATA, async_add_station
+
+REPO_SENTENCES = Path(__file__).resolve().parents[1] / "custom_sentences"
+
+
+@pytest.fixture
+async def assist(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Assist's built-in agent reading the repository's custom sentences."""
+    hass.config.config_dir = str(tmp_path)
+    (tmp_path / "custom_sentences").symlink_to(REPO_SENTENCES, target_is_directory=True)
+    for component in ("homeassistant", "intent", "conversation"):
+        assert await async_setup_component(hass, component, {})
+
+
+async def _ensure_intents(hass: HomeAssistant) -> None:
+    """Register the intents unless the ``intent`` integration already did.
+
+    It calls the intent platform's ``async_setup_intents`` once it is set up
+    (with ``conversation``); the direct tests run without it.
+    """
+    if retro_intent.INTENT_START not in hass.data.get(intent.DATA_KEY, {}):
+        await retro_intent.async_setup_intents(hass)
+
+
+@pytest.fixture
+async def station(
+    hass: HomeAssistant, assist: None, init_integration: MockConfigEntry
+) -> MockConfigEntry:
+    """The simulated station "Living room" with the intents registered."""
+    await _ensure_intents(hass)
+    return init_integration
+
+
+async def _say(hass: HomeAssistant, text: str, language: str) -> dict[str, Any]:
+    result = await conversation.async_converse(
+        hass, text, None, Context(), language=language
+    )
+    response = result.response.as_dict()
+    await hass.async_block_till_done()
+    return response
+
+
+def _speech(response: dict[str, Any]) -> str:
+    return str(response["speech"]["plain"]["speech"])
+
+
+def _state(hass: HomeAssistant) -> str:
+    state = hass.states.get("sensor.living_room_session_state")
+    assert state is not None
+    return state.state
+
+
+START_EN = [
+    "start my retro walk",
+    "Start a backwards walk",
+    "start my backward walking session",
+    "start retro walking",
+    "begin the retro-walk workout",
+    "let's walk backwards",
+    "start my retro walk on the Living room",
+]
+START_ES = [
+    "empieza mi caminata hacia atrás",
+    "iniciar la caminata hacia atrás",
+    "comienza la marcha atrás",
+    "inicia la sesión de espaldas",
+    "caminar hacia atrás",
+    "quiero caminar hacia atrás",
+    "empieza el retro walking",
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", text) for text in START_EN] + [("es", text) for text in START_ES],
+)
+async def test_start_sentences(
+    hass: HomeAssistant, station: MockConfigEntry, language: str, text: str
+) -> None:
+    """Every way to start a session starts one and says so in the language."""
+    response = await _say(hass, text, language)
+    assert response["response_type"] == "action_done", response
+    assert _state(hass) != "idle"
+    speech = _speech(response)
+    assert ("started" if language == "en" else "iniciada") in speech.lower(), speech
+    assert response["speech_slots"]["station"] == "Living room"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "program", "minutes"),
+    [
+        ("en", "start the intervals program", "intervals", None),
+        ("en", "start my starter retro walk", "starter", None),
+        ("en", "start the ratio program", "ratio", None),
+        ("en", "walk backwards for 12 minutes", "custom", 12),
+        ("en", "start a 5 minute retro walk", "custom", 5),
+        ("es", "empieza el programa de intervalos", "intervals", None),
+        ("es", "inicia el programa personalizado", "custom", None),
+        ("es", "caminar hacia atrás durante 8 minutos", "custom", 8),
+        ("es", "empieza la caminata hacia atrás de 10 minutos", "custom", 10),
+    ],
+)
+async def test_start_program_and_minutes(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    language: str,
+    text: str,
+    program: str,
+    minutes: int | None,
+) -> None:
+    """The program and backward minutes said reach the session."""
+    response = await _say(hass, text, language)
+    assert response["response_type"] == "action_done", response
+    session = station.runtime_data.coordinator.session
+    assert session is not None
+    assert session.program == program
+    if minutes is not None:
+        assert session.target_backward_minutes == minutes
+        assert str(minutes) in _speech(response)
+
+
+@pytest.mark.parametrize(
+    ("language", "pause", "resume", "stop"),
+    [
+        ("en", "pause my retro walk", "resume my retro walk", "stop my retro walk"),
+        (
+            "en",
+            "pause the backwards walk",
+            "continue my retro walk",
+            "end my retro walking session",
+        ),
+        (
+            "es",
+            "pausa la caminata hacia atrás",
+            "reanuda la caminata hacia atrás",
+            "para la caminata hacia atrás",
+        ),
+        (
+            "es",
+            "pausar mi caminata hacia atrás",
+            "continúa la caminata hacia atrás",
+            "detén la caminata hacia atrás",
+        ),
+        (
+            "es",
+            "pon en pausa la marcha atrás",
+            "sigue caminando hacia atrás",
+            "termina la caminata hacia atrás",
+        ),
+    ],
+)
+async def test_pause_resume_stop(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    language: str,
+    pause: str,
+    resume: str,
+    stop: str,
+) -> None:
+    """Pause, resume and stop by voice; each answer is in the language asked."""
+    await _say(hass, "start my retro walk", "en")
+    response = await _say(hass, pause, language)
+    assert response["response_type"] == "action_done", response
+    assert _state(hass) == "paused"
+    assert ("paused" if language == "en" else "pausa") in _speech(response).lower()
+    response = await _say(hass, resume, language)
+    assert response["response_type"] == "action_done", response
+    assert _state(hass) not in ("paused", "idle")
+    response = await _say(hass, stop, language)
+    assert response["response_type"] == "action_done", response
+    assert _state(hass) == "idle"
+    expected = (
+        "stopped after 0 backward minutes" if language == "en" else "tras 0 minutos"
+    )
+    assert expected in _speech(response), _speech(response)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "running", "idle"),
+    [
+        ("en", "how am I doing", "Warming up: 0 minutes so far", "No retro walk"),
+        ("en", "what's my retro walk status", "0 of them backwards", "No retro walk"),
+        ("en", "how's my retro walk going", "Warming up", "under way"),
+        ("es", "¿cómo voy?", "Calentando: llevas 0 minutos", "No hay ninguna caminata"),
+        ("es", "cómo va la caminata hacia atrás", "0 de ellos hacia atrás", "en curso"),
+        ("es", "estado de la caminata hacia atrás", "Calentando", "en curso"),
+    ],
+)
+async def test_status(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    language: str,
+    text: str,
+    running: str,
+    idle: str,
+) -> None:
+    """The status answer: state, elapsed and backward minutes."""
+    response = await _say(hass, text, language)
+    assert response["response_type"] == "query_answer", response
+    assert idle in _speech(response)
+    await _say(hass, "start my retro walk", "en")
+    response = await _say(hass, text, language)
+    assert running in _speech(response), _speech(response)
+    assert response["speech_slots"]["state"] == "warm_up"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "en",
+            "how many backward minutes this week",
+            "0 backward minutes this week, of your 60 minute goal",
+        ),
+        ("en", "how long did I walk backwards this week", "of your 60 minute goal"),
+        (
+            "en",
+            "how many minutes have I walked backwards this week",
+            "0 backward minutes",
+        ),
+        ("en", "how close am I to my weekly goal", "0 percent"),
+        (
+            "es",
+            "¿cuántos minutos he caminado hacia atrás esta semana?",
+            "Esta semana llevas 0 minutos hacia atrás de tu objetivo de 60",
+        ),
+        ("es", "cuánto he caminado hacia atrás esta semana", "objetivo de 60"),
+        ("es", "cómo voy con mi objetivo semanal", "0 sesiones"),
+    ],
+)
+async def test_weekly(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    language: str,
+    text: str,
+    expected: str,
+) -> None:
+    """This week's backward minutes against the goal, as numbers."""
+    response = await _say(hass, text, language)
+    assert response["response_type"] == "query_answer", response
+    assert expected in _speech(response), _speech(response)
+    assert re.search(r"\d", _speech(response))
+    assert response["speech_slots"]["goal_minutes"] == 60
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "A session is already under way on this station; stop it first."),
+        ("es", "Ya hay una sesión en curso en esta estación; detenla primero."),
+    ],
+)
+async def test_error_spoken_in_language(
+    hass: HomeAssistant, station: MockConfigEntry, language: str, expected: str
+) -> None:
+    """A refused command is an error answer in the language asked."""
+    await _say(hass, "start my retro walk", "en")
+    response = await _say(
+        hass,
+        "start my retro walk"
+        if language == "en"
+        else "empieza mi caminata hacia atrás",
+        language,
+    )
+    assert response["response_type"] == "error"
+    assert response["data"]["code"] == "failed_to_handle"
+    assert _speech(response) == expected
+
+
+async def test_built_in_sentences_still_work(
+    hass: HomeAssistant, station: MockConfigEntry
+) -> None:
+    """The session switch keeps answering the built-in turn on/off sentences."""
+    response = await _say(hass, "turn on the Living room session", "en")
+    assert response["response_type"] == "action_done", response
+    assert _state(hass) != "idle"
+    response = await _say(hass, "turn off the Living room session", "en")
+    assert response["response_type"] == "action_done", response
+    assert _state(hass) == "idle"
+
+
+# Direct calls (what an LLM agent does) ----------------------------------------
+
+
+async def _handle(
+    hass: HomeAssistant,
+    intent_type: str,
+    slots: dict[str, Any] | None = None,
+    language: str = "en",
+) -> intent.IntentResponse:
+    return await intent.async_handle(
+        hass,
+        "openai_conversation",
+        intent_type,
+        {key: {"value": value} for key, value in (slots or {}).items()},
+        language=language,
+    )
+
+
+async def test_direct_no_station(hass: HomeAssistant) -> None:
+    """Without a station the intent says so."""
+    await retro_intent.async_setup_intents(hass)
+    response = await _handle(hass, retro_intent.INTENT_START)
+    assert response.response_type is intent.IntentResponseType.ERROR
+    assert response.error_code is intent.IntentResponseErrorCode.FAILED_TO_HANDLE
+    assert response.speech["plain"]["speech"] == (
+        "No Retro Walk station is set up and loaded."
+    )
+
+
+async def test_direct_two_stations(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """With two stations the station must be named."""
+    await _ensure_intents(hass)
+    await async_add_station(
+        hass, {**STATION_DATA, CONF_NAME: "Hallway"}, unique_id="hallway"
+    )
+    response = await _handle(hass, retro_intent.INTENT_START)
+    assert response.response_type is intent.IntentResponseType.ERROR
+    assert response.speech["plain"]["speech"] == (
+        "There is more than one station: choose one."
+    )
+    response = await _handle(
+        hass, retro_intent.INTENT_START, {"station": "the hallway station"}
+    )
+    assert response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert response.speech["plain"]["speech"] == (
+        "Started the starter program on Hallway."
+    )
+    assert init_integration.runtime_data.coordinator.session is None
+    response = await _handle(hass, retro_intent.INTENT_STATUS, {"name": "Hallway"})
+    assert response.response_type is intent.IntentResponseType.QUERY_ANSWER
+    assert response.speech_slots["state"] == "warm_up"
+    response = await _handle(hass, retro_intent.INTENT_STOP, {"station": "Kitchen"})
+    assert response.response_type is intent.IntentResponseType.ERROR
+    assert "Kitchen" in response.speech["plain"]["speech"]
+
+
+async def test_direct_already_running(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A second start is refused, in the language asked."""
+    await _ensure_intents(hass)
+    response = await _handle(
+        hass, retro_intent.INTENT_START, {"program": "custom", "minutes": 4}
+    )
+    assert response.speech["plain"]["speech"] == (
+        "Started the custom program with 4 backward minutes on Living room."
+    )
+    response = await _handle(hass, retro_intent.INTENT_START, language="es")
+    assert response.response_type is intent.IntentResponseType.ERROR
+    assert response.speech["plain"]["speech"] == (
+        "Ya hay una sesión en curso en esta estación; detenla primero."
+    )
+
+
+async def test_direct_nothing_to_pause(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Pause, resume and stop without a session, and resume while running."""
+    await _ensure_intents(hass)
+    for intent_type in (
+        retro_intent.INTENT_PAUSE,
+        retro_intent.INTENT_RESUME,
+        retro_intent.INTENT_STOP,
+    ):
+        response = await _handle(hass, intent_type)
+        assert response.response_type is intent.IntentResponseType.ERROR
+        assert response.speech["plain"]["speech"] == (
+            "There is no session under way on this station."
+        )
+    await _handle(hass, retro_intent.INTENT_START)
+    response = await _handle(hass, retro_intent.INTENT_RESUME)
+    assert response.speech["plain"]["speech"] == (
+        "The session is not paused, so it cannot be resumed."
+    )
+    response = await _handle(hass, retro_intent.INTENT_PAUSE)
+    assert response.speech["plain"]["speech"] == "Paused the retro walk on Living room."
+    response = await _handle(hass, retro_intent.INTENT_PAUSE)
+    assert response.speech["plain"]["speech"] == (
+        "The session is not running, so it cannot be paused."
+    )
+    response = await _handle(hass, retro_intent.INTENT_WEEKLY)
+    assert response.speech["plain"]["speech"].startswith("0 backward minutes this week")
+
+
+async def test_direct_bad_slots(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Slots outside the schema are refused before anything starts."""
+    await _ensure_intents(hass)
+    with pytest.raises(intent.InvalidSlotInfo):
+        await _handle(hass, retro_intent.INTENT_START, {"minutes": 90})
+    with pytest.raises(intent.InvalidSlotInfo):
+        await _handle(hass, retro_intent.INTENT_START, {"program": "marathon"})
+    assert init_integration.runtime_data.coordinator.session is None
+
+
+async def test_llm_tools(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The intents are offered to LLM agents with descriptions and parameters."""
+    await _ensure_intents(hass)
+    assert await async_setup_component(hass, "homeassistant", {})
+    api = await llm.async_get_api(
+        hass,
+        llm.LLM_API_ASSIST,
+        llm.LLMContext(
+            platform="openai_conversation",
+            context=Context(),
+            user_prompt=None,
+            language="en",
+            assistant="conversation",
+            device_id=None,
+        ),
+    )
+    tools = {tool.name: tool for tool in api.tools}
+    for name in (
+        "RetroWalkStart",
+        "RetroWalkPause",
+        "RetroWalkResume",
+        "RetroWalkStop",
+        "RetroWalkStatus",
+        "RetroWalkWeekly",
+    ):
+        assert name in tools
+        assert tools[name].description
+    assert "program" in str(tools["RetroWalkStart"].parameters.schema)
