@@ -15,17 +15,24 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator
-from .entity import RetroWalkEntity, has_ftms, treadmill_available
+from .entity import (
+    RetroWalkEntity,
+    RetroWalkEntityDescription,
+    has_ftms,
+    station_entities,
+    treadmill_available,
+)
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class RetroWalkBinarySensorEntityDescription(BinarySensorEntityDescription):
+class RetroWalkBinarySensorEntityDescription(
+    BinarySensorEntityDescription, RetroWalkEntityDescription
+):
     """Describes a Retro Walk binary sensor."""
 
     is_on_fn: Callable[[RetroWalkCoordinator], bool]
-    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
 
 
 BINARY_SENSORS: tuple[RetroWalkBinarySensorEntityDescription, ...] = (
@@ -68,9 +75,7 @@ async def async_setup_entry(
     """Set up the station's binary sensors."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
-        RetroWalkBinarySensor(coordinator, description)
-        for description in BINARY_SENSORS
-        if description.exists_fn(coordinator)
+        station_entities(coordinator, RetroWalkBinarySensor, BINARY_SENSORS)
     )
 
 

@@ -10,18 +10,24 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator
-from .entity import RetroWalkEntity, has_remote_ftms, treadmill_available
+from .entity import (
+    RetroWalkEntity,
+    RetroWalkEntityDescription,
+    has_remote_ftms,
+    station_entities,
+    treadmill_available,
+)
 
 PARALLEL_UPDATES = 1
 
 
 @dataclass(frozen=True, kw_only=True)
-class RetroWalkButtonEntityDescription(ButtonEntityDescription):
+class RetroWalkButtonEntityDescription(
+    ButtonEntityDescription, RetroWalkEntityDescription
+):
     """Describes a Retro Walk button."""
 
     press_fn: Callable[[RetroWalkCoordinator], Awaitable[None]]
-    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
-    available_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
 
 
 # One press of "speed up" or "slow down", km/h.
@@ -68,24 +74,13 @@ async def async_setup_entry(
 ) -> None:
     """Set up the station's buttons."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        RetroWalkButton(coordinator, description)
-        for description in BUTTONS
-        if description.exists_fn(coordinator)
-    )
+    async_add_entities(station_entities(coordinator, RetroWalkButton, BUTTONS))
 
 
 class RetroWalkButton(RetroWalkEntity, ButtonEntity):
     """A button that commands the session."""
 
     entity_description: RetroWalkButtonEntityDescription
-
-    @property
-    def available(self) -> bool:
-        """Belt buttons need the treadmill."""
-        return super().available and self.entity_description.available_fn(
-            self.coordinator
-        )
 
     async def async_press(self) -> None:
         """Run the command."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -33,13 +36,37 @@ def treadmill_available(coordinator: RetroWalkCoordinator) -> bool:
     return coordinator.treadmill.available
 
 
+@dataclass(frozen=True, kw_only=True)
+class RetroWalkEntityDescription(EntityDescription):
+    """What every Retro Walk entity description adds to Home Assistant's."""
+
+    # Whether the station has the entity (e.g. only FTMS stations).
+    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+    # Whether the value can be read now (e.g. belt readings need the treadmill).
+    available_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
+
+
+def station_entities[D: RetroWalkEntityDescription, E](
+    coordinator: RetroWalkCoordinator,
+    entity_class: Callable[[RetroWalkCoordinator, D], E],
+    descriptions: Iterable[D],
+) -> list[E]:
+    """The entities of a platform table that this station has."""
+    return [
+        entity_class(coordinator, description)
+        for description in descriptions
+        if description.exists_fn(coordinator)
+    ]
+
+
 class RetroWalkEntity(CoordinatorEntity[RetroWalkCoordinator]):
     """An entity of one station, on the station's device."""
 
     _attr_has_entity_name = True
+    entity_description: RetroWalkEntityDescription
 
     def __init__(
-        self, coordinator: RetroWalkCoordinator, description: EntityDescription
+        self, coordinator: RetroWalkCoordinator, description: RetroWalkEntityDescription
     ) -> None:
         """Attach the entity to its station."""
         super().__init__(coordinator)
@@ -51,4 +78,11 @@ class RetroWalkEntity(CoordinatorEntity[RetroWalkCoordinator]):
             name=entry.title,
             manufacturer="Retro Walk",
             model=MODELS[TreadmillType(entry.data[CONF_TREADMILL_TYPE])],
+        )
+
+    @property
+    def available(self) -> bool:
+        """Available while the station runs and the description allows it."""
+        return super().available and self.entity_description.available_fn(
+            self.coordinator
         )

@@ -16,17 +16,18 @@ from .const import (
     SessionEventType,
     StationEvent,
 )
-from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator
-from .entity import RetroWalkEntity
+from .coordinator import RetroWalkConfigEntry
+from .entity import RetroWalkEntity, RetroWalkEntityDescription, station_entities
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class RetroWalkEventEntityDescription(EventEntityDescription):
+class RetroWalkEventEntityDescription(
+    EventEntityDescription, RetroWalkEntityDescription
+):
     """Describes a Retro Walk event entity."""
 
-    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
     # Which station event it shows, and as which event type with which
     # attributes (taken from the event's data).
     station_event: StationEvent | None = None
@@ -78,11 +79,7 @@ async def async_setup_entry(
 ) -> None:
     """Set up the station's event entities."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        RetroWalkEvent(coordinator, description)
-        for description in EVENTS
-        if description.exists_fn(coordinator)
-    )
+    async_add_entities(station_entities(coordinator, RetroWalkEvent, EVENTS))
 
 
 class RetroWalkEvent(RetroWalkEntity, EventEntity):

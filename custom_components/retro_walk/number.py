@@ -23,7 +23,13 @@ from .coordinator import (
     RetroWalkConfigEntry,
     RetroWalkCoordinator,
 )
-from .entity import RetroWalkEntity, has_remote_ftms, treadmill_available
+from .entity import (
+    RetroWalkEntity,
+    RetroWalkEntityDescription,
+    has_remote_ftms,
+    station_entities,
+    treadmill_available,
+)
 from .session import MAX_BACKWARD_MINUTES, MIN_BACKWARD_MINUTES, MIN_SPEED_KMH
 from .treadmill.ftms import FtmsTreadmill
 
@@ -31,15 +37,15 @@ PARALLEL_UPDATES = 1
 
 
 @dataclass(frozen=True, kw_only=True)
-class RetroWalkNumberEntityDescription(NumberEntityDescription):
+class RetroWalkNumberEntityDescription(
+    NumberEntityDescription, RetroWalkEntityDescription
+):
     """Describes a Retro Walk number."""
 
     value_fn: Callable[[RetroWalkCoordinator], float | None]
     set_fn: Callable[[RetroWalkCoordinator, float], Awaitable[None]]
     min_fn: Callable[[RetroWalkCoordinator], float]
     max_fn: Callable[[RetroWalkCoordinator], float]
-    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
-    available_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
 
 
 def _range(coordinator: RetroWalkCoordinator, key: str) -> SettingRange | None:
@@ -135,11 +141,7 @@ async def async_setup_entry(
 ) -> None:
     """Set up the station's numbers."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        RetroWalkNumber(coordinator, description)
-        for description in NUMBERS
-        if description.exists_fn(coordinator)
-    )
+    async_add_entities(station_entities(coordinator, RetroWalkNumber, NUMBERS))
 
 
 class RetroWalkNumber(RetroWalkEntity, NumberEntity):
@@ -161,13 +163,6 @@ class RetroWalkNumber(RetroWalkEntity, NumberEntity):
     def native_max_value(self) -> float:
         """The highest value allowed (speeds stop at the walker's cap)."""
         return self.entity_description.max_fn(self.coordinator)
-
-    @property
-    def available(self) -> bool:
-        """Belt settings need the treadmill."""
-        return super().available and self.entity_description.available_fn(
-            self.coordinator
-        )
 
     async def async_set_native_value(self, value: float) -> None:
         """Change the value."""

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import SETTING_PROGRAM, RetroWalkConfigEntry
-from .entity import RetroWalkEntity
+from .entity import RetroWalkEntity, RetroWalkEntityDescription
 from .session import ProgramKind
 
 PARALLEL_UPDATES = 1
 
-PROGRAM = SelectEntityDescription(
+
+@dataclass(frozen=True, kw_only=True)
+class RetroWalkSelectEntityDescription(
+    SelectEntityDescription, RetroWalkEntityDescription
+):
+    """Describes a Retro Walk select."""
+
+
+PROGRAM = RetroWalkSelectEntityDescription(
     key="program",
     translation_key="program",
     entity_category=EntityCategory.CONFIG,
@@ -34,6 +44,8 @@ async def async_setup_entry(
 
 class RetroWalkProgramSelect(RetroWalkEntity, SelectEntity):
     """Chooses the program the next session follows (kept across restarts)."""
+
+    entity_description: RetroWalkSelectEntityDescription
 
     @property
     def current_option(self) -> str:

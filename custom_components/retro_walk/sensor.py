@@ -26,21 +26,27 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator, StationStatus
-from .entity import RetroWalkEntity, has_ftms, treadmill_available
+from .coordinator import RetroWalkConfigEntry, StationStatus
+from .entity import (
+    RetroWalkEntity,
+    RetroWalkEntityDescription,
+    has_ftms,
+    station_entities,
+    treadmill_available,
+)
 from .session import PhaseKind, SessionState
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class RetroWalkSensorEntityDescription(SensorEntityDescription):
+class RetroWalkSensorEntityDescription(
+    SensorEntityDescription, RetroWalkEntityDescription
+):
     """Describes a Retro Walk sensor."""
 
     value_fn: Callable[[StationStatus], float | str | None]
     last_reset_fn: Callable[[StationStatus], datetime | None] = lambda _: None
-    exists_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
-    available_fn: Callable[[RetroWalkCoordinator], bool] = lambda _: True
     attributes_fn: Callable[[StationStatus], dict[str, Any]] | None = None
 
 
@@ -264,11 +270,7 @@ async def async_setup_entry(
 ) -> None:
     """Set up the station's sensors."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        RetroWalkSensor(coordinator, description)
-        for description in SENSORS
-        if description.exists_fn(coordinator)
-    )
+    async_add_entities(station_entities(coordinator, RetroWalkSensor, SENSORS))
 
 
 class RetroWalkSensor(RetroWalkEntity, SensorEntity):
@@ -292,10 +294,3 @@ class RetroWalkSensor(RetroWalkEntity, SensorEntity):
     def last_reset(self) -> datetime | None:
         """When a weekly total started again."""
         return self.entity_description.last_reset_fn(self.coordinator.data)
-
-    @property
-    def available(self) -> bool:
-        """Whether the value can be read (a belt reading needs the treadmill)."""
-        return super().available and self.entity_description.available_fn(
-            self.coordinator
-        )

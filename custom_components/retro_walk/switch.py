@@ -5,6 +5,7 @@ A switch lets Assist's built-in "turn on/off" sentences run sessions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
@@ -12,11 +13,19 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import RetroWalkConfigEntry
-from .entity import RetroWalkEntity
+from .entity import RetroWalkEntity, RetroWalkEntityDescription
 
 PARALLEL_UPDATES = 1
 
-SESSION = SwitchEntityDescription(key="session", translation_key="session")
+
+@dataclass(frozen=True, kw_only=True)
+class RetroWalkSwitchEntityDescription(
+    SwitchEntityDescription, RetroWalkEntityDescription
+):
+    """Describes a Retro Walk switch."""
+
+
+SESSION = RetroWalkSwitchEntityDescription(key="session", translation_key="session")
 
 
 async def async_setup_entry(
@@ -32,6 +41,8 @@ async def async_setup_entry(
 
 class RetroWalkSessionSwitch(RetroWalkEntity, SwitchEntity):
     """Starts and stops sessions."""
+
+    entity_description: RetroWalkSwitchEntityDescription
 
     @property
     def is_on(self) -> bool:
