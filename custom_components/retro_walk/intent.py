@@ -13,6 +13,7 @@ integration that has an ``intent.py``), so nothing in ``__init__.py`` calls it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import voluptuous as vol
@@ -270,11 +271,22 @@ class StartHandler(RetroWalkIntentHandler):
         return speech_slots, f"{english} on {coordinator.config_entry.title}."
 
 
-class PauseHandler(RetroWalkIntentHandler):
-    """Pause the session."""
+class SessionCommandHandler(RetroWalkIntentHandler):
+    """Pause or resume the session: one coordinator command, no answer data."""
 
-    intent_type = INTENT_PAUSE
-    description = "Pauses the running retro walking session and its treadmill belt"
+    def __init__(
+        self,
+        intent_type: str,
+        description: str,
+        command: Callable[[RetroWalkCoordinator], Awaitable[None]],
+        done: str,
+    ) -> None:
+        """Describe the intent and the command it runs."""
+        super().__init__()
+        self.intent_type = intent_type
+        self.description = description
+        self._command = command
+        self._done = done
 
     async def async_act(
         self,
@@ -282,28 +294,9 @@ class PauseHandler(RetroWalkIntentHandler):
         slots: dict[str, Any],
         language: str,
     ) -> tuple[dict[str, Any], str]:
-        """Pause."""
-        await coordinator.async_pause()
-        return {}, f"Paused the retro walk on {coordinator.config_entry.title}."
-
-
-class ResumeHandler(RetroWalkIntentHandler):
-    """Resume the session."""
-
-    intent_type = INTENT_RESUME
-    description = (
-        "Resumes a paused or interrupted retro walking session (restarts the belt)"
-    )
-
-    async def async_act(
-        self,
-        coordinator: RetroWalkCoordinator,
-        slots: dict[str, Any],
-        language: str,
-    ) -> tuple[dict[str, Any], str]:
-        """Resume."""
-        await coordinator.async_resume()
-        return {}, f"Resumed the retro walk on {coordinator.config_entry.title}."
+        """Run the command."""
+        await self._command(coordinator)
+        return {}, f"{self._done} the retro walk on {coordinator.config_entry.title}."
 
 
 class StopHandler(RetroWalkIntentHandler):
@@ -399,17 +392,28 @@ class WeeklyHandler(RetroWalkIntentHandler):
         )
 
 
-HANDLERS: tuple[type[RetroWalkIntentHandler], ...] = (
-    StartHandler,
-    PauseHandler,
-    ResumeHandler,
-    StopHandler,
-    StatusHandler,
-    WeeklyHandler,
-)
+def _handlers() -> list[RetroWalkIntentHandler]:
+    return [
+        StartHandler(),
+        SessionCommandHandler(
+            INTENT_PAUSE,
+            "Pauses the running retro walking session and its treadmill belt",
+            lambda coordinator: coordinator.async_pause(),
+            "Paused",
+        ),
+        SessionCommandHandler(
+            INTENT_RESUME,
+            "Resumes a paused or interrupted retro walking session (restarts the belt)",
+            lambda coordinator: coordinator.async_resume(),
+            "Resumed",
+        ),
+        StopHandler(),
+        StatusHandler(),
+        WeeklyHandler(),
+    ]
 
 
 async def async_setup_intents(hass: HomeAssistant) -> None:
     """Register the Retro Walk intents (the ``intent`` integration calls this)."""
-    for handler in HANDLERS:
-        intent.async_register(hass, handler())
+    for handler in _handlers():
+        intent.async_register(hass, handler)
