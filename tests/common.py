@@ -92,6 +92,7 @@ async def async_add_station(
         domain=DOMAIN,
         title=data[CONF_NAME],
         unique_id=unique_id,
+        minor_version=2,
         data=dict(data),
         options=dict(STATION_OPTIONS if options is None else options),
     )

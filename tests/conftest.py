@@ -38,8 +38,9 @@ def mock_config_entry() -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title=STATION_DATA[CONF_NAME],
-        unique_id="living_room",
+        unique_id="0b7e6a3c1f2d4e5a9b8c7d6e5f4a3b2c",
         entry_id="01JRWSTATION00000000000000",
+        minor_version=2,
         data=dict(STATION_DATA),
         options=dict(STATION_OPTIONS),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 from typing import TYPE_CHECKING, Any
 from unittest.mock import AsyncMock, patch
@@ -9,12 +10,12 @@ from unittest.mock import AsyncMock, patch
 from bleak.uuids import normalize_uuid_str
 from bluetooth_data_tools import monotonic_time_coarse
 from habluetooth import BluetoothServiceInfoBleak
+import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_mock_service,
 )
-import voluptuous as vol
 
 from custom_components.retro_walk.const import (
     CONF_BODY_MASS,
@@ -261,7 +262,8 @@ async def test_user_creates_station_without_linked_treadmill(
     assert result["data"] == user_input
     assert result["options"] == {}
     entry = result["result"]
-    assert entry.unique_id == "living_room"
+    # A random id, not the typed name: renaming must not leave it stale.
+    assert re.fullmatch(r"[0-9a-f]{32}", entry.unique_id)
     assert entry.data == user_input
     await hass.async_block_till_done()
     assert len(mock_setup_entry.mock_calls) == 1
@@ -308,11 +310,11 @@ async def test_user_name_required_then_success(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Hallway"
     assert result["data"] == {**STATION_DATA, CONF_NAME: "Hallway"}
-    assert result["result"].unique_id == "hallway"
+    assert result["result"].unique_id != "hallway"
 
 
 @pytest.mark.parametrize("name", ["Living room", "  LIVING ROOM ", "living-room!"])
-async def test_user_duplicate_name_aborts(
+async def test_user_duplicate_name_then_success(
     hass: HomeAssistant,
     mock_setup_entry: AsyncMock,
     mock_config_entry: MockConfigEntry,
@@ -326,17 +328,24 @@ async def test_user_duplicate_name_aborts(
         {**STATION_DATA, CONF_NAME: name, CONF_TREADMILL_TYPE: "none"},
     )
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: "name_taken"}
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**STATION_DATA, CONF_NAME: "Kitchen", CONF_TREADMILL_TYPE: "none"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 2
 
 
 @pytest.mark.parametrize("treadmill_type", ["none", "ftms"])
 @pytest.mark.parametrize("name", ["Basement", " BASEMENT ", "basement!"])
-async def test_user_name_of_ftms_station_aborts(
+async def test_user_name_of_ftms_station_is_taken(
     hass: HomeAssistant, mock_setup_entry: AsyncMock, treadmill_type: str, name: str
 ) -> None:
-    # An FTMS station is keyed by its machine's address, not by its name.
+    # An FTMS station is keyed by its machine's address, but its name is taken.
     _ftms_entry().add_to_hass(hass)
     result = await _start_user_flow(hass)
 
@@ -345,8 +354,8 @@ async def test_user_name_of_ftms_station_aborts(
         {**STATION_DATA, CONF_NAME: name, CONF_TREADMILL_TYPE: treadmill_type},
     )
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: "name_taken"}
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
@@ -843,7 +852,7 @@ async def test_user_linked_creates_station_that_sets_up(
     assert result["title"] == "Gym treadmill"
     assert result["data"] == LINKED_DATA
     entry = result["result"]
-    assert entry.unique_id == "gym_treadmill"
+    assert re.fullmatch(r"[0-9a-f]{32}", entry.unique_id)
     assert entry.state is ConfigEntryState.LOADED
 
 
@@ -941,7 +950,7 @@ async def test_user_linked_treadmill_already_linked_then_success(
         CONF_SPEED_SENSOR: OTHER_SENSOR,
         CONF_PAUSE_CONTROL: "input_boolean.belt_running",
     }
-    assert result["result"].unique_id == "second_walker"
+    assert result["result"].unique_id != "second_walker"
 
 
 # --- reconfigure -----------------------------------------------------------------

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import probatio as vol
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.retro_walk import async_migrate_entry
+from custom_components.retro_walk.const import CONF_TREADMILL_TYPE, DOMAIN
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_ADDRESS, CONF_NAME
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 
-from .common import async_call
+from .common import STATION_DATA, async_call
 
 
 async def test_setup_and_unload(
@@ -31,12 +40,83 @@ async def test_options_change_reloads_the_station(
     hass.config_entries.async_update_entry(init_integration, title="Living room 2")
     await hass.async_block_till_done()
     assert init_integration.runtime_data.coordinator is coordinator
+    # No update listener: Home Assistant 2026.12 refuses one next to a flow
+    # that reloads by itself (OptionsFlowWithReload, reconfigure).
+    assert init_integration.update_listeners == []
 
-    hass.config_entries.async_update_entry(
-        init_integration, options={**init_integration.options, "warm_up_minutes": 0}
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**_init_defaults(result), "warm_up_minutes": 0.0}
     )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _init_defaults(result)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data.coordinator is not coordinator
     coordinator = init_integration.runtime_data.coordinator
     await async_call(hass, "start_session")
     assert coordinator.session is not None
     assert coordinator.session.state == "backward"
+
+
+def _init_defaults(result: Any) -> dict[str, Any]:
+    """The defaults a form offers, as a user who changes nothing submits them."""
+    return {
+        str(key): key.default()
+        for key in result["data_schema"].schema
+        if callable(getattr(key, "default", None)) and key.default is not vol.UNDEFINED
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "old_id", "keeps_id"),
+    [
+        ({**STATION_DATA, CONF_NAME: "Hallway"}, "hallway", False),
+        (
+            {
+                **STATION_DATA,
+                CONF_TREADMILL_TYPE: "ftms",
+                CONF_ADDRESS: "AA:BB:CC:DD:EE:01",
+            },
+            "AA:BB:CC:DD:EE:01",
+            True,
+        ),
+    ],
+)
+async def test_migration_gives_named_stations_a_random_unique_id(
+    hass: HomeAssistant, data: dict[str, Any], old_id: str, keeps_id: bool
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=data[CONF_NAME],
+        unique_id=old_id,
+        data=data,
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+    # Only the migration is under test here: don't set the station up.
+    assert await async_migrate_entry(hass, entry)
+    assert entry.minor_version == 2
+    if keeps_id:
+        assert entry.unique_id == old_id
+    else:
+        assert entry.unique_id != old_id
+        assert re.fullmatch(r"[0-9a-f]{32}", str(entry.unique_id))
+    assert dict(entry.data) == data
+
+
+async def test_entry_from_a_newer_version_is_refused(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Hallway",
+        unique_id="hallway",
+        data={**STATION_DATA, CONF_NAME: "Hallway"},
+        version=2,
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+    assert entry.unique_id == "hallway"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from homeassistant.const import CONF_ADDRESS, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
@@ -94,24 +96,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) ->
         treadmill=treadmill,
         history=history,
         safety=safety,
-        options=dict(entry.options),
     )
     await safety.async_start()
     entry.async_on_unload(safety.async_stop)
-    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
-async def _async_update_listener(
-    hass: HomeAssistant, entry: RetroWalkConfigEntry
-) -> None:
-    """Reload the station when its options change.
+async def async_migrate_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> bool:
+    """Bring a station's entry up to the current version.
 
-    Reconfiguring (a data change) reloads through the config flow already.
+    1.1 → 1.2: a station without a Bluetooth machine was keyed by its slugged
+    name, which goes stale when it is renamed; it gets a random unique id.
+    Entities and history are keyed by the entry id, so nothing else changes.
     """
-    if dict(entry.options) != entry.runtime_data.options:
-        hass.config_entries.async_schedule_reload(entry.entry_id)
+    if entry.version > 1:
+        # Written by a newer Retro Walk: refuse rather than guess.
+        return False
+    if entry.minor_version < 2:  # noqa: PLR2004 - the version being migrated to
+        unique_id = entry.unique_id
+        if entry.data.get(CONF_TREADMILL_TYPE) != TreadmillType.FTMS:
+            unique_id = uuid4().hex
+        hass.config_entries.async_update_entry(
+            entry, unique_id=unique_id, minor_version=2
+        )
+    return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> bool:

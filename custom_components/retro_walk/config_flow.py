@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
+import probatio as vol
 from pyftms import (
     MachineType,
     NotFitnessMachineError,
     get_machine_type_from_service_data,
 )
-import voluptuous as vol
 
 from homeassistant.components import webhook
 from homeassistant.components.bluetooth import (
@@ -20,7 +21,7 @@ from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.const import (
     CONF_ADDRESS,
@@ -196,7 +197,9 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
     """Adds a station."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    # 1.2: stations without a Bluetooth machine have a random unique id
+    # instead of their slugged name (async_migrate_entry).
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with nothing entered."""
@@ -229,7 +232,9 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: RetroWalkConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(
+        config_entry: RetroWalkConfigEntry,
+    ) -> RetroWalkOptionsFlow:
         """The options flow for the tunables."""
         return RetroWalkOptionsFlow()
 
@@ -259,11 +264,14 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
             name = str(user_input[CONF_NAME]).strip()
             if (slug := _station_slug(name)) is None:
                 errors[CONF_NAME] = "name_required"
+            elif self._name_taken(slug):
+                errors[CONF_NAME] = "name_taken"
             else:
-                await self.async_set_unique_id(slug)
-                self._abort_if_unique_id_configured()
-                if self._name_taken(slug):
-                    return self.async_abort(reason="already_configured")
+                if user_input[CONF_TREADMILL_TYPE] != TreadmillType.FTMS:
+                    # A station without a Bluetooth machine has nothing of its
+                    # own to be keyed by: a random id that survives renaming.
+                    # (FTMS stations are keyed by the machine's address.)
+                    await self.async_set_unique_id(uuid4().hex)
                 self._data = {**user_input, CONF_NAME: name}
                 if user_input[CONF_TREADMILL_TYPE] == TreadmillType.LINKED:
                     return await self.async_step_linked()
@@ -300,7 +308,7 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
                 if entry is not None:
                     return self.async_update_reload_and_abort(entry, data=data)
                 return self.async_create_entry(title=data[CONF_NAME], data=data)
-        defaults = user_input if user_input else (dict(entry.data) if entry else {})
+        defaults = user_input or (dict(entry.data) if entry else {})
         return self.async_show_form(
             step_id="linked", data_schema=_linked_schema(defaults), errors=errors
         )
@@ -505,8 +513,11 @@ def _safety_schema(hass: Any, options: dict[str, Any]) -> vol.Schema:
     )
 
 
-class RetroWalkOptionsFlow(OptionsFlow):
-    """Tunables of a station's sessions, its motion input and its partners."""
+class RetroWalkOptionsFlow(OptionsFlowWithReload):
+    """Tunables of a station's sessions, its motion input and its partners.
+
+    Home Assistant reloads the station when the options changed.
+    """
 
     def __init__(self) -> None:
         """Start with nothing entered."""

@@ -87,8 +87,6 @@ class RetroWalkData:
     treadmill: Treadmill
     history: HistoryStore
     safety: SafetyPolicy
-    # The options the station was set up with (a change reloads it).
-    options: dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import voluptuous as vol
+import probatio as vol
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -136,7 +136,7 @@ async def _async_error_message(
             ):
                 try:
                     return message.format(**(err.translation_placeholders or {}))
-                except (KeyError, IndexError, ValueError):  # pragma: no cover
+                except KeyError, IndexError, ValueError:  # pragma: no cover
                     return message
     return str(err) or type(err).__name__
 

@@ -79,18 +79,16 @@ UNSAFE_HOLD = 30.0
 async def async_notification_text(
     hass: HomeAssistant, key: str, placeholders: dict[str, str]
 ) -> str:
-    """A translated notification text (kept with the exception strings)."""
+    """A translated notification text (the ``common`` strings)."""
     strings = await translation.async_get_translations(
-        hass, hass.config.language, "exceptions", [DOMAIN]
+        hass, hass.config.language, "common", [DOMAIN]
     )
-    prefix = f"component.{DOMAIN}.exceptions"
-    text = strings.get(f"{prefix}.{key}.message", key)
+    prefix = f"component.{DOMAIN}.common"
+    text = strings.get(f"{prefix}.{key}", key)
     for name, value in placeholders.items():
         # A readable name for a detection, its code when there is none.
         shown = (
-            strings.get(f"{prefix}.kind_{value}.message", value)
-            if name == "kind"
-            else value
+            strings.get(f"{prefix}.kind_{value}", value) if name == "kind" else value
         )
         text = text.replace(f"{{{name}}}", shown)
     return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
-import voluptuous as vol
+import probatio as vol
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
