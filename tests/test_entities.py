@@ -11,6 +11,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.retro_walk.sensor import SENSORS
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -43,3 +45,14 @@ async def test_entities(
     with patch("custom_components.retro_walk.PLATFORMS", [platform]):
         await async_load_entry(hass, mock_config_entry)
     await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+
+
+def test_every_numeric_sensor_has_a_display_precision() -> None:
+    """Without one, the frontend shows raw floats (a streak of "3.00 d")."""
+    missing = [
+        description.key
+        for description in SENSORS
+        if description.device_class is not SensorDeviceClass.ENUM
+        and description.suggested_display_precision is None
+    ]
+    assert missing == []

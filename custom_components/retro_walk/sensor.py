@@ -196,6 +196,7 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         translation_key="pauses",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=0,
         value_fn=lambda status: status.pauses,
     ),
     RetroWalkSensorEntityDescription(
@@ -203,12 +204,14 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         translation_key="safety_pauses",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=0,
         value_fn=lambda status: status.safety_pauses,
     ),
     RetroWalkSensorEntityDescription(
         key="instability_events",
         translation_key="instability_events",
         state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=0,
         value_fn=lambda status: sum(status.tier_counts.values()),
         attributes_fn=lambda status: {
             f"tier_{tier}": count for tier, count in status.tier_counts.items()
@@ -236,6 +239,7 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         key="sessions_this_week",
         translation_key="sessions_this_week",
         state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=0,
         value_fn=lambda status: status.weekly.sessions,
         last_reset_fn=lambda status: status.weekly.week_start,
     ),
@@ -245,6 +249,7 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.DURATION,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfTime.DAYS,
+        suggested_display_precision=0,
         value_fn=lambda status: status.weekly.streak_days,
     ),
     RetroWalkSensorEntityDescription(
