@@ -130,7 +130,7 @@ def _read_storage(config_dir: Path, key: str) -> dict[str, Any] | None:
     """Return the ``data`` of a ``.storage`` file, or None."""
     try:
         content = json.loads((config_dir / ".storage" / key).read_text("utf-8"))
-    except (OSError, ValueError):
+    except OSError, ValueError:
         return None
     data = content.get("data") if isinstance(content, dict) else None
     return data if isinstance(data, dict) else None
@@ -142,7 +142,7 @@ def _token_refresh_id(token: str) -> str | None:
         payload = token.split(".")[1]
         payload += "=" * (-len(payload) % 4)
         claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (IndexError, ValueError, binascii.Error):
+    except IndexError, ValueError, binascii.Error:
         return None
     issuer = claims.get("iss") if isinstance(claims, dict) else None
     return issuer if isinstance(issuer, str) else None
@@ -421,8 +421,12 @@ def onboard(config_dir: Path, token_file: Path, webhook_file: Path) -> bool:
         webhook_id = read_webhook_id(webhook_file) or secrets.token_hex(32)
         from homeassistant import runner
 
-        asyncio.set_event_loop_policy(runner.HassEventLoopPolicy(debug=False))
-        asyncio.run(_onboard(config_dir, token_file, webhook_id))
+        # Home Assistant's own event loop (HassEventLoopPolicy is gone since
+        # 2026.x; the runner now hands out a loop factory).
+        with asyncio.Runner(
+            loop_factory=lambda: runner.create_event_loop(debug=False)
+        ) as loop_runner:
+            loop_runner.run(_onboard(config_dir, token_file, webhook_id))
         if not is_complete(config_dir, token_file):
             msg = f"onboarding of {config_dir} did not complete"
             raise SystemExit(msg)

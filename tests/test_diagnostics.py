@@ -55,3 +55,23 @@ async def test_diagnostics_redact_the_webhook(
         "rejected": {},
     }
     assert result["safety"]["alert"] is None
+
+
+async def test_diagnostics_redact_notify_targets(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Notify services name people and their phones: redacted."""
+    targets = {
+        "partner_targets": ["notify.mobile_app_ana_s_phone"],
+        "escalation_targets": ["notify.mobile_app_dr_garcia"],
+        "walker_targets": ["notify.mobile_app_luis"],
+    }
+    entry = await async_add_station(
+        hass, STATION_DATA, options={**STATION_OPTIONS, **targets}
+    )
+    result = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    for key in targets:
+        assert result["entry"]["options"][key] == REDACTED
+    for name in ("ana_s_phone", "dr_garcia", "mobile_app_luis"):
+        assert name not in str(result)

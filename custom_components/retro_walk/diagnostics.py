@@ -8,7 +8,12 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_ADDRESS, CONF_NAME, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_BODY_MASS
+from .const import (
+    CONF_BODY_MASS,
+    CONF_ESCALATION_TARGETS,
+    CONF_PARTNER_TARGETS,
+    CONF_WALKER_TARGETS,
+)
 from .coordinator import RetroWalkConfigEntry
 from .safety import SafetyPolicy
 from .treadmill import Treadmill
@@ -19,6 +24,10 @@ TO_REDACT = {
     CONF_NAME,
     CONF_ADDRESS,
     CONF_WEBHOOK_ID,
+    # Notify services name people and their phones.
+    CONF_PARTNER_TARGETS,
+    CONF_ESCALATION_TARGETS,
+    CONF_WALKER_TARGETS,
     "title",
     "station",
     "serial_number",
