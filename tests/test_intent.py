@@ -418,23 +418,28 @@ async def test_direct_bad_slots(
 async def test_llm_tools(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """The intents are offered to LLM agents with descriptions and parameters."""
+    """The intents are offered to LLM agents with descriptions and parameters.
+
+    Through the integration's ``llm`` platform (tests/test_llm.py has more):
+    the Assist API lives in the ``llm`` integration and collects the tools
+    of the integrations' ``llm`` platforms, named ``<domain>__…``.
+    """
     await _ensure_intents(hass)
-    assert await async_setup_component(hass, "homeassistant", {})
+    for component in ("homeassistant", "llm"):
+        assert await async_setup_component(hass, component, {})
     api = await llm.async_get_api(
         hass,
         llm.LLM_API_ASSIST,
         llm.LLMContext(
             platform="openai_conversation",
             context=Context(),
-            user_prompt=None,
             language="en",
             assistant="conversation",
             device_id=None,
         ),
     )
     tools = {tool.name: tool for tool in api.tools}
-    for name in (
+    for intent_type in (
         "RetroWalkStart",
         "RetroWalkPause",
         "RetroWalkResume",
@@ -442,6 +447,7 @@ async def test_llm_tools(
         "RetroWalkStatus",
         "RetroWalkWeekly",
     ):
+        name = f"retro_walk__{intent_type}"
         assert name in tools
         assert tools[name].description
-    assert "program" in str(tools["RetroWalkStart"].parameters.schema)
+    assert "program" in str(tools["retro_walk__RetroWalkStart"].parameters.schema)
