@@ -80,6 +80,11 @@ class Treadmill(ABC):
         return {}
 
     @property
+    def device_info(self) -> dict[str, str]:
+        """What the machine says it is (manufacturer, model, sw/hw_version)."""
+        return {}
+
+    @property
     def moving(self) -> bool:
         """Whether the belt is known to move."""
         return (self.speed or 0.0) > 0.0

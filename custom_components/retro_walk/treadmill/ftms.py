@@ -1,35 +1,25 @@
-"""A Bluetooth FTMS (Fitness Machine Service) treadmill, through pyftms."""
+"""A Bluetooth FTMS (Fitness Machine Service) treadmill, through our FTMS client."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 import logging
 from typing import Any
 
 from bleak.exc import BleakError
-from pyftms import (
-    ControlEvent,
-    FitnessMachine,
-    MachineType,
-    ResultCode,
-    SettingRange,
-    SetupEvent,
-    UpdateEvent,
-    get_client,
-)
-from pyftms.client.errors import CharacteristicNotFound
 
 from homeassistant.components import bluetooth
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 
 from . import Treadmill, TreadmillError, TreadmillEvent
+from .ftms_client import ControlEvent, FtmsClient, FtmsError, MachineEvent
+from .ftms_protocol import ResultCode, SettingRange
 
 _LOGGER = logging.getLogger(__name__)
 
-FTMS_SERVICE_UUID = "00001826-0000-1000-8000-00805f9b34fb"
 # How long one control-point command may take before it counts as failed.
 COMMAND_TIMEOUT = 2.0
 # Home Assistant only passes on advertisements that changed: a machine that
@@ -38,12 +28,19 @@ RECONNECT_INTERVAL = timedelta(seconds=15)
 SPEED_KEY = "speed_instant"
 TARGET_SPEED_KEY = "target_speed"
 INCLINE_KEY = "inclination"
+# What the station's device shows of the machine's Device Information.
+DEVICE_INFO_KEYS = ("manufacturer", "model", "sw_version", "hw_version")
 # What a failed connection attempt may raise (bleak-retry-connector raises
-# BleakError subclasses; pyftms asserts on malformed feature data).
-CONNECT_ERRORS = (BleakError, TimeoutError, CharacteristicNotFound, AssertionError)
-# What a command may raise besides answering a result code (pyftms raises
-# ValueError when the machine answers another request).
-COMMAND_ERRORS = (BleakError, TimeoutError, ValueError)
+# BleakError subclasses; the client FtmsError for a device that is no
+# treadmill).
+CONNECT_ERRORS = (BleakError, TimeoutError, FtmsError)
+# What a command may raise besides answering a result code (a link lost
+# while waiting is an FtmsConnectionError, at once).
+COMMAND_ERRORS = (BleakError, TimeoutError, FtmsError)
+
+
+def _result_name(result: ResultCode | int) -> str:
+    return result.name if isinstance(result, ResultCode) else f"0x{result:02x}"
 
 
 class FtmsTreadmill(Treadmill):
@@ -67,16 +64,13 @@ class FtmsTreadmill(Treadmill):
         self.address = address
         self.remote_control = remote_control
         self._name = name
-        self._client: FitnessMachine | None = None
+        self._client: FtmsClient | None = None
         self._connecting: asyncio.Task[None] | None = None
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._closed = False
         # Logged once when it goes away and once when it comes back.
         self._reported_unavailable = False
         self._belt_running = False
-        # A pause/stop of ours is under way: the machine's status notification
-        # about it must not be taken for the walker pressing the console.
-        self._halting = False
         self._telemetry: dict[str, Any] = {}
 
     # Connection ----------------------------------------------------------
@@ -130,17 +124,15 @@ class FtmsTreadmill(Treadmill):
     ) -> None:
         """The machine advertised: keep its device fresh and (re)connect."""
         if self._client is None:
-            self._client = get_client(
+            self._client = FtmsClient(
                 info.device,
-                MachineType.TREADMILL,
                 timeout=COMMAND_TIMEOUT,
-                on_ftms_event=self._on_ftms_event,
+                on_update=self._on_update,
+                on_event=self._on_event,
                 on_disconnect=self._on_disconnect,
             )
         else:
-            self._client.set_ble_device_and_advertisement_data(
-                info.device, info.advertisement
-            )
+            self._client.set_ble_device(info.device)
         if (
             not self._client.is_connected
             and not self._is_connecting
@@ -192,7 +184,7 @@ class FtmsTreadmill(Treadmill):
         if not self.available:
             self._report_unavailable("out of range or switched off")
 
-    def _on_disconnect(self, client: FitnessMachine) -> None:
+    def _on_disconnect(self, client: FtmsClient) -> None:
         self._belt_running = False
         self._telemetry.pop(SPEED_KEY, None)
         if self._closed:
@@ -207,35 +199,44 @@ class FtmsTreadmill(Treadmill):
 
     # Telemetry -----------------------------------------------------------
 
-    def _on_ftms_event(
-        self, event: UpdateEvent | SetupEvent | ControlEvent | Any
-    ) -> None:
-        if isinstance(event, UpdateEvent | SetupEvent):
-            self._telemetry.update(event.event_data)
-        elif isinstance(event, ControlEvent):
-            self._belt_running = event.event_id == "start"
-            if event.event_source == "safety":
-                _LOGGER.warning("Safety key stop on treadmill %s", self._name)
-                self._fire(TreadmillEvent.SAFETY_KEY)
-            elif (
-                event.event_source == "user"
-                and event.event_id in ("pause", "stop")
-                and not self._halting
-            ):
-                self._fire(TreadmillEvent.CONSOLE_PAUSE)
+    def _on_update(self, values: Mapping[str, Any]) -> None:
+        changed = any(
+            self._telemetry.get(key) != value for key, value in values.items()
+        )
+        # A field a packet leaves out keeps its last value.
+        self._telemetry.update(values)
+        if changed:
+            self._notify()
+
+    def _on_event(self, event: ControlEvent) -> None:
+        self._belt_running = event.event is MachineEvent.STARTED
+        if event.event is MachineEvent.SAFETY_KEY:
+            _LOGGER.warning("Safety key stop on treadmill %s", self._name)
+            self._fire(TreadmillEvent.SAFETY_KEY)
+        elif (
+            event.event in (MachineEvent.PAUSED, MachineEvent.STOPPED) and not event.own
+        ):
+            # Not the echo of a pause/stop of ours: the walker's console.
+            self._fire(TreadmillEvent.CONSOLE_PAUSE)
+        elif event.event is MachineEvent.CONTROL_LOST:
+            _LOGGER.info(
+                "Treadmill %s took control back; it is requested again before"
+                " the next command",
+                self._name,
+            )
         self._notify()
 
     @property
     def telemetry(self) -> dict[str, Any]:
-        """The machine's latest readings and targets (pyftms field names)."""
+        """The machine's latest readings and targets (``ftms_protocol`` names)."""
         return self._telemetry if self.available else {}
 
     @property
     def speed(self) -> float | None:
         """The belt speed the machine reports, km/h.
 
-        pyftms drops all-zero data packets, so a connected machine that has
-        not reported a speed yet has a still belt.
+        A connected machine that has not reported a speed yet has a still
+        belt (it sends Treadmill Data once it moves).
         """
         if not self.available:
             return None
@@ -253,14 +254,25 @@ class FtmsTreadmill(Treadmill):
         return {} if self._client is None else dict(self._client.supported_ranges)
 
     @property
-    def machine(self) -> FitnessMachine | None:
-        """The pyftms client, once the machine was seen."""
+    def machine(self) -> FtmsClient | None:
+        """The FTMS client, once the machine was seen."""
         return self._client
+
+    @property
+    def device_info(self) -> dict[str, str]:
+        """Make and model from the machine's Device Information, once read."""
+        if self._client is None:
+            return {}
+        read = self._client.device_info
+        info = {key: read[key] for key in DEVICE_INFO_KEYS if key in read}
+        if "sw_version" not in info and "fw_version" in read:
+            info["sw_version"] = read["fw_version"]
+        return info
 
     # Commands ------------------------------------------------------------
 
     async def _async_command(
-        self, what: str, command: Callable[[FitnessMachine], Awaitable[ResultCode]]
+        self, what: str, command: Callable[[FtmsClient], Awaitable[ResultCode | int]]
     ) -> None:
         """Send a command; anything but SUCCESS raises TreadmillError."""
         client = self._client
@@ -271,7 +283,9 @@ class FtmsTreadmill(Treadmill):
         except COMMAND_ERRORS as err:
             raise TreadmillError(f"{what}: {err!r}") from err
         if result != ResultCode.SUCCESS:
-            raise TreadmillError(f"{what}: the treadmill answered {result.name}")
+            raise TreadmillError(
+                f"{what}: the treadmill answered {_result_name(result)}"
+            )
 
     def _require_remote_control(self, what: str) -> None:
         if not self.remote_control:
@@ -305,13 +319,9 @@ class FtmsTreadmill(Treadmill):
         )
 
     async def _async_halt(
-        self, what: str, command: Callable[[FitnessMachine], Awaitable[ResultCode]]
+        self, what: str, command: Callable[[FtmsClient], Awaitable[ResultCode | int]]
     ) -> None:
-        self._halting = True
-        try:
-            await self._async_command(what, command)
-        finally:
-            self._halting = False
+        await self._async_command(what, command)
         self._belt_running = False
 
     async def async_pause(self) -> None:
