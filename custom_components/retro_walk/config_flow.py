@@ -6,11 +6,6 @@ from typing import Any
 from uuid import uuid4
 
 import probatio as vol
-from pyftms import (
-    MachineType,
-    NotFitnessMachineError,
-    get_machine_type_from_service_data,
-)
 
 from homeassistant.components import webhook
 from homeassistant.components.bluetooth import (
@@ -77,6 +72,7 @@ from .const import (
 )
 from .coordinator import RetroWalkConfigEntry
 from .session import MIN_SPEED_KMH, SPEED_CAP_KMH, Experience
+from .treadmill.ftms_protocol import is_treadmill
 from .treadmill.linked import (
     CONTROL_DOMAINS,
     SPEED_CONTROL_DOMAINS,
@@ -161,11 +157,7 @@ def _remote_control(default: bool) -> dict[vol.Marker, Any]:  # noqa: FBT001
 
 def _is_treadmill(info: BluetoothServiceInfoBleak) -> bool:
     """Whether an FTMS advertisement comes from a treadmill."""
-    try:
-        machine_type = get_machine_type_from_service_data(info.advertisement)
-    except NotFitnessMachineError:
-        return False
-    return bool(machine_type and MachineType.TREADMILL in machine_type)
+    return is_treadmill(info.service_data)
 
 
 def _entity(domains: list[str]) -> selector.EntitySelector:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from pyftms import SettingRange
-
 from homeassistant.components.number import (
     NumberDeviceClass,
     NumberEntity,
@@ -32,6 +30,7 @@ from .entity import (
 )
 from .session import MAX_BACKWARD_MINUTES, MIN_BACKWARD_MINUTES, MIN_SPEED_KMH
 from .treadmill.ftms import FtmsTreadmill
+from .treadmill.ftms_protocol import SettingRange
 
 PARALLEL_UPDATES = 1
 

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pyftms import TrainingStatusCode
-
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
@@ -35,6 +33,7 @@ from .entity import (
     treadmill_available,
 )
 from .session import PhaseKind, SessionState
+from .treadmill.ftms_protocol import TrainingStatusCode
 
 PARALLEL_UPDATES = 0
 
