@@ -320,7 +320,7 @@ async def _ensure_token(hass: HomeAssistant, user: User, token_file: Path) -> No
     fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(token + "\n")
-    token_file.chmod(0o600)
+    token_file.chmod(0o600)  # noqa: ASYNC240 - a one-shot script; nothing else runs on this loop
     print(f"wrote a long-lived access token to {token_file}")
 
 
@@ -394,7 +394,15 @@ async def _onboard(config_dir: Path, token_file: Path, webhook_id: str) -> None:
 
     hass = HomeAssistant(str(config_dir))
     try:
-        await asyncio.gather(dr.async_load(hass), er.async_load(hass))
+        # The auth manager looks permissions up in the device and entity
+        # registries: they must exist, but nothing here reads or changes them,
+        # so they are not loaded (loading the entity registry would wait for
+        # config entries since 2026.11). Since 2026.10 the device registry is
+        # created explicitly.
+        if hasattr(dr, "async_setup"):
+            dr.async_setup(hass)
+        dr.async_get(hass)
+        er.async_get(hass)
         hass.auth = await auth_manager_from_config(
             hass, [{"type": "homeassistant"}], []
         )

@@ -26,15 +26,14 @@ def auto_enable_custom_integrations() -> None:
     """Override the unit tests' autouse fixture of this name: no ``hass`` here."""
 
 
-@pytest.fixture
-def hass_process(tmp_path: Path, socket_enabled: None) -> Iterator[HassProcess]:
-    """Prepare an onboarded config dir like the demo's and manage the process."""
+def prepare_hass_process(tmp_path: Path, python: str) -> HassProcess:
+    """An onboarded config dir like the demo's, run by ``python``'s Home Assistant."""
     config_dir = tmp_path / "config"
     token_file = tmp_path / "token"
     port = free_port()
     subprocess.run(
         [
-            sys.executable,
+            python,
             str(ONBOARD),
             "--config-dir",
             str(config_dir),
@@ -48,12 +47,19 @@ def hass_process(tmp_path: Path, socket_enabled: None) -> Iterator[HassProcess]:
         capture_output=True,
         timeout=120,
     )
-    process = HassProcess(
+    return HassProcess(
         config_dir=config_dir,
         token=token_file.read_text(encoding="utf-8").strip(),
         port=port,
         logs=tmp_path,
+        python=python,
     )
+
+
+@pytest.fixture
+def hass_process(tmp_path: Path, socket_enabled: None) -> Iterator[HassProcess]:
+    """The Home Assistant of the test venv (pytest-homeassistant-custom-component's)."""
+    process = prepare_hass_process(tmp_path, sys.executable)
     try:
         yield process
     finally:

@@ -43,6 +43,8 @@ class HassProcess:
     token: str
     port: int
     logs: Path
+    # The interpreter whose Home Assistant runs (another venv's for a release).
+    python: str = sys.executable
     proc: subprocess.Popen[bytes] | None = None
     runs: int = 0
     log_files: list[Path] = field(default_factory=list)
@@ -62,7 +64,7 @@ class HassProcess:
         started = time.monotonic()
         with log_file.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "homeassistant", "-c", str(self.config_dir)],
+                [self.python, "-m", "homeassistant", "-c", str(self.config_dir)],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

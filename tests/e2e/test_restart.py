@@ -103,8 +103,9 @@ def test_session_interrupted_by_restart(hass_process: HassProcess) -> None:
 
     state = wait_for(
         f"{session_state} to be restored",
-        lambda: (s := hass.state(session_state)) not in ("unknown", "unavailable")
-        and s,
+        lambda: (
+            (s := hass.state(session_state)) not in ("unknown", "unavailable") and s
+        ),
         SETUP_TIMEOUT,
     )
     # Home Assistant stopped cleanly under a moving session: interrupted.
