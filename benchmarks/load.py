@@ -203,11 +203,13 @@ def main(argv: list[str] | None = None) -> int:
         took = hass.start()
         wait_for(
             "every station",
-            lambda: hass.template(
-                '{{ states.sensor | selectattr("entity_id", "search", "session_state")'
-                " | list | count }}"
-            ).strip()
-            == str(args.stations),
+            lambda: (
+                hass.template(
+                    '{{ states.sensor | selectattr("entity_id", "search", "session_state")'
+                    " | list | count }}"
+                ).strip()
+                == str(args.stations)
+            ),
             120,
         )
         for entry_id, _ in stations:

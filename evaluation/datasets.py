@@ -220,7 +220,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
 def _frame_columns(frame: _DataFrame) -> dict[str, npt.NDArray[Any]]:
     """Columns of a pickled pandas 0.2x DataFrame (BlockManager state)."""
     manager = frame.state["_data"]
-    axes, _values, _items, extra = manager.state
+    _axes, _values, _items, extra = manager.state
     block_state = extra["0.14.1"]
     names = [str(name) for name in block_state["axes"][0].state["data"]]
     columns: dict[str, npt.NDArray[Any]] = {}

@@ -255,9 +255,10 @@ def table(by_split: dict[str, Scores], cost_us: float | None) -> str:
         row(
             f"Tier 1 latency, {labels[kind]}: median / p95",
             "",
-            lambda s,
-            kind=kind: f"{_quantile(s.latencies_by_kind.get(kind, []), 50):.0f}"
-            f" / {_quantile(s.latencies_by_kind.get(kind, []), 95):.0f} ms",
+            lambda s, kind=kind: (
+                f"{_quantile(s.latencies_by_kind.get(kind, []), 50):.0f}"
+                f" / {_quantile(s.latencies_by_kind.get(kind, []), 95):.0f} ms"
+            ),
         )
     row(
         "Tier 1 first kind (spin / drop / free_fall / impact)",
@@ -290,8 +291,10 @@ def table(by_split: dict[str, Scores], cost_us: float | None) -> str:
     row(
         "Tier 2 latency from onset, median / p95",
         "~1.5 s",
-        lambda s: f"{_quantile(s.tier2_latencies_ms, 50):.0f} / "
-        f"{_quantile(s.tier2_latencies_ms, 95):.0f} ms",
+        lambda s: (
+            f"{_quantile(s.tier2_latencies_ms, 50):.0f} / "
+            f"{_quantile(s.tier2_latencies_ms, 95):.0f} ms"
+        ),
     )
     row(
         "**False tier-2 alerts, all real data**",

@@ -59,8 +59,10 @@ def _items(name: str, times: IntArray, values: FloatArray) -> list[tuple[int, st
     return [
         (
             int(t),
-            f'{{"name":"{name}","time":{int(t)},'
-            f'"values":{{"x":{x:.6g},"y":{y:.6g},"z":{z:.6g}}}}}',
+            (
+                f'{{"name":"{name}","time":{int(t)},'
+                f'"values":{{"x":{x:.6g},"y":{y:.6g},"z":{z:.6g}}}}}'
+            ),
         )
         for t, (x, y, z) in zip(times.tolist(), values.tolist(), strict=True)
     ]

@@ -387,7 +387,7 @@ def load_detection() -> ModuleType | None:
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
-    except Exception:  # noqa: BLE001 - a mirror only; the walker runs without it
+    except Exception:
         _LOGGER.warning("no local copy of the detector", exc_info=True)
         return None
     return module

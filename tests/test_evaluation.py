@@ -206,7 +206,7 @@ def test_fall_model_is_physical(kind: str) -> None:
     rng = np.random.default_rng(7)
     for _ in range(5):
         params = events.sample_fall(kind, rng)
-        t, theta, rate, axial, cross, up, horiz, impact = events.simulate_fall(
+        t, theta, rate, axial, _cross, up, horiz, impact = events.simulate_fall(
             params, 3.0
         )
         hit = int(impact[0])

@@ -139,7 +139,7 @@ def test_command_line(recordings: dict[str, Path | int]) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == run_main(fall)[1]
-    missing = subprocess.run(  # noqa: S603 - fixed arguments
+    missing = subprocess.run(
         [sys.executable, "-m", "custom_components.retro_walk.replay"],
         cwd=REPO,
         capture_output=True,

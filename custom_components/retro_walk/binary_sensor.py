@@ -54,7 +54,9 @@ BINARY_SENSORS: tuple[RetroWalkBinarySensorEntityDescription, ...] = (
         key="instability",
         translation_key="instability",
         device_class=BinarySensorDeviceClass.SAFETY,
-        is_on_fn=lambda coordinator: coordinator.config_entry.runtime_data.safety.unsafe,
+        is_on_fn=lambda coordinator: (
+            coordinator.config_entry.runtime_data.safety.unsafe
+        ),
     ),
     RetroWalkBinarySensorEntityDescription(
         key="partner_alert",

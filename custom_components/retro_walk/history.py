@@ -100,12 +100,12 @@ class HistoryStore:
         for item in sessions if isinstance(sessions, list) else [sessions]:
             try:
                 history.records.append(SessionRecord.from_dict(item))
-            except (KeyError, TypeError, ValueError, AttributeError):
+            except KeyError, TypeError, ValueError, AttributeError:
                 unreadable.append(item)
         if (active := raw.get("active")) is not None:
             try:
                 history.active = Session.from_dict(active)
-            except (KeyError, TypeError, ValueError, AttributeError):
+            except KeyError, TypeError, ValueError, AttributeError:
                 _LOGGER.warning(
                     "The active session of %s could not be restored and was kept aside",
                     self._station_name,

@@ -317,8 +317,10 @@ class StopHandler(RetroWalkIntentHandler):
         minutes = _minutes(backward)
         return (
             {"backward_minutes": minutes},
-            f"Stopped the retro walk on {coordinator.config_entry.title} "
-            f"after {minutes} backward minutes.",
+            (
+                f"Stopped the retro walk on {coordinator.config_entry.title} "
+                f"after {minutes} backward minutes."
+            ),
         )
 
 
@@ -386,9 +388,11 @@ class WeeklyHandler(RetroWalkIntentHandler):
         }
         return (
             speech_slots,
-            f"{speech_slots['backward_minutes']} backward minutes this week "
-            f"of a {speech_slots['goal_minutes']} minute goal "
-            f"({speech_slots['goal_progress']} %), in {weekly.sessions} sessions.",
+            (
+                f"{speech_slots['backward_minutes']} backward minutes this week "
+                f"of a {speech_slots['goal_minutes']} minute goal "
+                f"({speech_slots['goal_progress']} %), in {weekly.sessions} sessions."
+            ),
         )
 
 

@@ -168,7 +168,7 @@ class MotionInput:
         """Validate one message and run the detector on it; never raises."""
         try:
             data: Any = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except ValueError, UnicodeDecodeError:
             return HTTPStatus.BAD_REQUEST, "invalid_json"
         try:
             batch = parse_message(data)
