@@ -1,8 +1,9 @@
 """Bluetooth FTMS treadmills, driven through Home Assistant's bluetooth stack.
 
-The machine is ``FakeTreadmill``: a GATT-level fake under pyftms's real
-``FitnessMachine``, so every notification is parsed and every command encoded
-by pyftms itself. Advertisements go through Home Assistant's bluetooth manager.
+The machine is ``FakeTreadmill``: a GATT-level fake under the integration's
+real ``FtmsClient``, so every notification is parsed and every command encoded
+by ``ftms_protocol`` itself. Advertisements go through Home Assistant's
+bluetooth manager.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.retro_walk.const import DOMAIN, EVENT_TREADMILL_DID_NOT_STOP
+from custom_components.retro_walk.treadmill import TreadmillError
+from custom_components.retro_walk.treadmill.ftms import FtmsTreadmill
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from .bluetooth import FakeProxyScanner, async_add_proxy_scanner, async_make_unavailable
 from .common import (
@@ -633,3 +636,103 @@ async def test_ftms_connection_lost_while_paused_stays_a_pause(
     await _settle(hass)
     assert hass.states.get(STATE).state == "paused"
     assert hass.states.get("sensor.bluetooth_treadmill_safety_pauses").state == "0"
+
+
+def _station_device(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, entry.entry_id), entry.entry_id
+    )
+    assert device is not None
+    return device
+
+
+async def test_ftms_device_shows_the_machine(
+    hass: HomeAssistant, ftms_entry: MockConfigEntry, machine: FakeTreadmill
+) -> None:
+    """Make and model come from the machine's Device Information Service."""
+    device = _station_device(hass, ftms_entry)
+    assert (device.manufacturer, device.model) == ("Retro Fitness", "RW-100")
+    assert (device.sw_version, device.hw_version) == ("1.4.2", "B2")
+    assert ftms_entry.runtime_data.treadmill.device_info == {
+        "manufacturer": "Retro Fitness",
+        "model": "RW-100",
+        "sw_version": "1.4.2",
+        "hw_version": "B2",
+    }
+
+
+async def test_ftms_device_updated_when_the_machine_connects_later(
+    hass: HomeAssistant, proxy: FakeProxyScanner
+) -> None:
+    """Seen only after the station loaded; firmware revision as the version."""
+    machine = FakeTreadmill(
+        device_info={"manufacturer": "Acme", "model": "Walk 2", "fw_version": "7.1"}
+    )
+    with patch_ftms(machine):
+        entry = await async_add_station(hass, FTMS_DATA, options=REMOTE)
+        device = _station_device(hass, entry)
+        assert (device.manufacturer, device.model) == ("Retro Walk", "FTMS treadmill")
+        await _advertise(hass, proxy, machine)
+        device = _station_device(hass, entry)
+        assert (device.manufacturer, device.model) == ("Acme", "Walk 2")
+        assert (device.sw_version, device.hw_version) == ("7.1", None)
+        await hass.config_entries.async_unload(entry.entry_id)
+        await _settle(hass)
+
+
+async def test_ftms_treadmill_commands_and_edges(
+    hass: HomeAssistant,
+    ftms_entry: MockConfigEntry,
+    machine: FakeTreadmill,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What the services never reach: incline, speed 0, lost control, no link."""
+    caplog.set_level(logging.INFO)
+    treadmill = ftms_entry.runtime_data.treadmill
+    assert isinstance(treadmill, FtmsTreadmill)
+    machine.advance(1.0)
+    assert treadmill.incline == 0.0
+    await treadmill.async_set_speed(2.0)
+    assert machine.state is BeltState.RUNNING
+    await treadmill.async_set_speed(0.0)  # no speed: a pause
+    assert machine.state is BeltState.PAUSED
+    machine.revoke_control()
+    assert "took control back" in caplog.text
+    await treadmill.async_set_incline(1.0)  # control is asked for again
+    assert machine.target_incline == 1.0
+    treadmill.remote_control = False
+    with pytest.raises(TreadmillError, match="remote control"):
+        await treadmill.async_set_incline(2.0)
+    machine.drop_connection()
+    assert treadmill.incline is None
+    with pytest.raises(TreadmillError, match="not connected"):
+        await treadmill.async_pause()
+
+
+async def test_ftms_treadmill_close_while_connecting_or_failing(
+    hass: HomeAssistant,
+    proxy: FakeProxyScanner,
+    machine: FakeTreadmill,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    entry = await _add_ftms_station(hass, proxy, machine, REMOTE)
+    treadmill = entry.runtime_data.treadmill
+    assert isinstance(treadmill, FtmsTreadmill)
+    client = treadmill.machine
+    assert client is not None
+    with patch.object(client, "disconnect", side_effect=BleakError("dbus gone")):
+        await hass.config_entries.async_unload(entry.entry_id)
+    assert "Disconnecting Bluetooth treadmill failed" in caplog.text
+
+    machine.drop_connection()  # the link the failed disconnect left
+    # Set up again while the machine takes its time to answer.
+    machine.connect_delay = 10.0
+    await hass.config_entries.async_setup(entry.entry_id)
+    treadmill = entry.runtime_data.treadmill
+    assert isinstance(treadmill, FtmsTreadmill)
+    assert treadmill._is_connecting
+    await hass.config_entries.async_unload(entry.entry_id)
+    await _settle(hass)
+    assert not treadmill._is_connecting
+    assert not machine.connected

@@ -13,8 +13,9 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -407,7 +408,29 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
                 eager_start=True,
             )
         self._async_check_standstill()
+        self._async_show_treadmill_device()
         self._async_publish()
+
+    @callback
+    def _async_show_treadmill_device(self) -> None:
+        """Show the make and model the treadmill reports on the station's device."""
+        if not (info := self.treadmill.device_info):
+            return
+        registry = dr.async_get(self.hass)
+        entry_id = self.config_entry.entry_id
+        device = registry.async_get_device_by_identifier((DOMAIN, entry_id), entry_id)
+        # No device before the entities are added: the next change retries.
+        if device is None or all(
+            getattr(device, key) == value for key, value in info.items()
+        ):
+            return
+        registry.async_update_device(
+            device.id,
+            manufacturer=info.get("manufacturer", UNDEFINED),
+            model=info.get("model", UNDEFINED),
+            sw_version=info.get("sw_version", UNDEFINED),
+            hw_version=info.get("hw_version", UNDEFINED),
+        )
 
     # Ticking --------------------------------------------------------------
 

@@ -73,11 +73,18 @@ class RetroWalkEntity(CoordinatorEntity[RetroWalkCoordinator]):
         entry = coordinator.config_entry
         self.entity_description = description
         self._attr_unique_id = f"{entry.entry_id}_{description.key}"
+        # What the machine says it is, if connected already (the coordinator
+        # updates the device when it connects later).
+        machine = coordinator.treadmill.device_info
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, entry.entry_id)},
             name=entry.title,
-            manufacturer="Retro Walk",
-            model=MODELS[TreadmillType(entry.data[CONF_TREADMILL_TYPE])],
+            manufacturer=machine.get("manufacturer", "Retro Walk"),
+            model=machine.get(
+                "model", MODELS[TreadmillType(entry.data[CONF_TREADMILL_TYPE])]
+            ),
+            sw_version=machine.get("sw_version"),
+            hw_version=machine.get("hw_version"),
         )
 
     @property

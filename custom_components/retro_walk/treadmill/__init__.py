@@ -5,10 +5,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 type SpeedListener = Callable[[], None]
 type EventListener = Callable[["TreadmillEvent"], None]
+
+
+class MachineInfo(TypedDict, total=False):
+    """What a machine says it is (Home Assistant's device registry names)."""
+
+    manufacturer: str
+    model: str
+    sw_version: str
+    hw_version: str
 
 
 class TreadmillError(Exception):
@@ -80,8 +89,8 @@ class Treadmill(ABC):
         return {}
 
     @property
-    def device_info(self) -> dict[str, str]:
-        """What the machine says it is (manufacturer, model, sw/hw_version)."""
+    def device_info(self) -> MachineInfo:
+        """What the machine says it is, as far as it says."""
         return {}
 
     @property

@@ -14,7 +14,7 @@ from homeassistant.components import bluetooth
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 
-from . import Treadmill, TreadmillError, TreadmillEvent
+from . import MachineInfo, Treadmill, TreadmillError, TreadmillEvent
 from .ftms_client import ControlEvent, FtmsClient, FtmsError, MachineEvent
 from .ftms_protocol import ResultCode, SettingRange
 
@@ -28,8 +28,6 @@ RECONNECT_INTERVAL = timedelta(seconds=15)
 SPEED_KEY = "speed_instant"
 TARGET_SPEED_KEY = "target_speed"
 INCLINE_KEY = "inclination"
-# What the station's device shows of the machine's Device Information.
-DEVICE_INFO_KEYS = ("manufacturer", "model", "sw_version", "hw_version")
 # What a failed connection attempt may raise (bleak-retry-connector raises
 # BleakError subclasses; the client FtmsError for a device that is no
 # treadmill).
@@ -259,14 +257,19 @@ class FtmsTreadmill(Treadmill):
         return self._client
 
     @property
-    def device_info(self) -> dict[str, str]:
+    def device_info(self) -> MachineInfo:
         """Make and model from the machine's Device Information, once read."""
-        if self._client is None:
-            return {}
-        read = self._client.device_info
-        info = {key: read[key] for key in DEVICE_INFO_KEYS if key in read}
-        if "sw_version" not in info and "fw_version" in read:
-            info["sw_version"] = read["fw_version"]
+        read = {} if self._client is None else self._client.device_info
+        info = MachineInfo()
+        if "manufacturer" in read:
+            info["manufacturer"] = read["manufacturer"]
+        if "model" in read:
+            info["model"] = read["model"]
+        # The software revision, else the firmware revision.
+        if version := read.get("sw_version", read.get("fw_version")):
+            info["sw_version"] = version
+        if "hw_version" in read:
+            info["hw_version"] = read["hw_version"]
         return info
 
     # Commands ------------------------------------------------------------
