@@ -1,8 +1,8 @@
 """Safety pause latency: from the request to the FTMS pause command on the wire.
 
 Runs a real Home Assistant test instance with a station on an FTMS treadmill
-(pyftms's real client on the GATT-level fake, reached through Home Assistant's
-bluetooth stack) and measures, in process, the time from
+(the integration's own FTMS client on the GATT-level fake, reached through
+Home Assistant's bluetooth stack) and measures, in process, the time from
 ``RetroWalkCoordinator.async_safety_halt`` being called to the fake's
 ``write_gatt_char`` receiving the Stop/Pause (pause) control-point write.
 Prints median, p99 and max over the runs; asserts no timing.

@@ -2,8 +2,8 @@
 
 The latency runs through a real Home Assistant test instance: a Sensor Logger
 push goes over HTTP to the station's webhook, is parsed, run through the
-detector, answered by the safety policy, and pyftms writes the pause to the
-GATT-level fake, whose write time is recorded. The trigger is a free fall
+detector, answered by the safety policy, and our FTMS client writes the pause
+to the GATT-level fake, whose write time is recorded. The trigger is a free fall
 (acceleration under 0.3 g for 150 ms) after 10 s of calibration. Prints
 median and p99; asserts no timing.
 """

@@ -34,7 +34,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from unittest.mock import patch
 
-from bleak import BleakClient
+from bleak.backends.client import BaseBleakClient
 from bluetooth_data_tools import monotonic_time_coarse
 from habluetooth import (
     BaseHaRemoteScanner,
@@ -188,8 +188,10 @@ def async_add_proxy_scanner(
     """Register a :class:`FakeProxyScanner`; returns it and its unregister function."""
     _manager(hass)
     source = "AA:BB:CC:00:00:99"
+    # habluetooth 7 wants a bleak backend class here (bleak 3's BleakClient
+    # is a front end); tests connect through patch_ftms, never through it.
     connector = HaBluetoothConnector(
-        client=BleakClient, source=source, can_connect=lambda: True
+        client=BaseBleakClient, source=source, can_connect=lambda: True
     )
     scanner = FakeProxyScanner(source, "Test proxy", connector, connectable=True)
     unsetup = scanner.async_setup()

@@ -1,19 +1,20 @@
 """A fake Bluetooth FTMS treadmill at the GATT level.
 
-pyftms's real ``FitnessMachine``/``Treadmill`` classes, parsers and controller
-run unchanged on top of it: :func:`patch_ftms` swaps the two connection
-functions pyftms imports from ``bleak_retry_connector`` for ones that hand out a
-:class:`FakeBleakClient`, and that client serves the GATT database of a
+The integration's real ``FtmsClient`` (``treadmill/ftms_client.py``) and its
+parsers run unchanged on top of it: :func:`patch_ftms` swaps the
+``establish_connection`` the client imports from ``bleak_retry_connector`` for
+one that hands out a :class:`FakeBleakClient`, and that client serves the GATT
+database (bleak 3's own service, characteristic and descriptor objects) of a
 :class:`FakeTreadmill`. Every byte on the "air" is built by hand with
 :mod:`struct` from the Fitness Machine Service specification (v1.0), never
-with pyftms's own serializers, so the fake also checks pyftms's parsing.
+with the integration's ``ftms_protocol``, so the fake also checks its parsing.
 
 Typical use::
 
     machine = FakeTreadmill()
     info = machine.service_info()
     with patch_ftms(machine):
-        client = pyftms.get_client(info.device, info.advertisement, timeout=0.2)
+        client = FtmsClient(info.device, timeout=0.2)
         await client.connect()
         assert await client.start_resume() == ResultCode.SUCCESS
         machine.advance(2.0)  # belt physics, then one Treadmill Data notification
@@ -33,7 +34,7 @@ also bring the incline target back to 0. Speed and incline set while the belt
 is not running are stored and used on the next start. Out-of-range targets
 are refused with Invalid Parameter (0x03). Commands other than Request Control
 are refused with Control Not Permitted (0x05) until the client requested
-control on this connection (pyftms does so on its own before its first
+control on this connection (the client does so on its own before its first
 command); Reset gives control up again, as do disconnections.
 
 After a successful command the machine first indicates the response on the
@@ -45,14 +46,12 @@ delivered from the event loop right after the write returns (``call_soon``, or
 ``call_later(response_delay)``), like a radio would; notifications caused by
 the machine itself (:meth:`FakeTreadmill.advance`, the console, the safety
 key) are delivered synchronously, inside the call, so the next line of a test
-already sees pyftms's events. Call the machine from the event loop thread.
+already sees the client's callbacks. Call the machine from the event loop thread.
 
 Treadmill Data (0x2ACD) carries flags, instantaneous speed, total distance,
-inclination and ramp angle, and elapsed time; pyftms reports them as
+inclination and ramp angle, and elapsed time; the client reports them as
 ``speed_instant``, ``distance_total``, ``inclination``, ``ramp_angle`` and
-``time_elapsed``. pyftms only emits an ``UpdateEvent`` for a packet whose
-values differ from the previous one, and never for a packet whose values are
-all zero (an idle machine just after power-on).
+``time_elapsed``, for every complete record (all-zero ones included).
 """
 
 from __future__ import annotations
@@ -109,8 +108,8 @@ DEFAULT_DEVICE_INFO: Final[dict[str, str]] = {
     "hw_version": "B2",
 }
 
-# 16-bit UUIDs of the GATT database, as pyftms writes them (pyftms/client/const.py
-# and properties/device_info.py); bleak expands them with normalize_uuid_str.
+# 16-bit UUIDs of the GATT database (FTMS 1.0, Device Information Service);
+# bleak expands them with normalize_uuid_str.
 FTMS_SERVICE: Final = "1826"
 DIS_SERVICE: Final = "180a"
 FEATURE: Final = "2acc"
@@ -126,6 +125,7 @@ _DIS_CHARACTERISTICS: Final = {
     "2a25": "serial_number",
     "2a28": "sw_version",
     "2a27": "hw_version",
+    "2a26": "fw_version",  # firmware revision: empty unless device_info has it
 }
 
 # Fitness Machine Features (FTMS 4.3.1.1): total distance (bit 2),
@@ -142,6 +142,11 @@ _INCLINATION_AND_RAMP: Final = 1 << 3
 _ELAPSED_TIME: Final = 1 << 10
 
 _LOGGER = logging.getLogger(__name__)
+
+# Where the integration's FTMS client looks ``establish_connection`` up.
+ESTABLISH_CONNECTION: Final = (
+    "custom_components.retro_walk.treadmill.ftms_client.establish_connection"
+)
 
 _KMH_PER_MS: Final = 3.6
 _EPSILON: Final = 1e-6
@@ -202,7 +207,7 @@ _STOP: Final = 0x01
 _PAUSE: Final = 0x02
 
 type NotifyCallback = Callable[
-    [BleakGATTCharacteristic, bytearray], None | Awaitable[None]
+    [BleakGATTCharacteristic, bytearray], Awaitable[None] | None
 ]
 type DisconnectedCallback = Callable[[Any], None]
 type CharSpecifier = BleakGATTCharacteristic | int | str | UUID
@@ -227,91 +232,35 @@ def _ramp(start: float, target: float, rate: float, dt: float) -> tuple[float, f
     return target, (start + target) / 2 * reach + target * (dt - reach)
 
 
-class _FakeCharacteristic(BleakGATTCharacteristic):
-    """A characteristic of the fake GATT database."""
-
-    def __init__(
-        self, service: _FakeService, handle: int, uuid: str, properties: list[str]
-    ) -> None:
-        super().__init__(None, lambda: 20)
-        self._service = service
-        self._handle = handle
-        self._uuid = normalize_uuid_str(uuid)
-        self._properties = properties
-
-    @property
-    def service_uuid(self) -> str:
-        return self._service.uuid
-
-    @property
-    def service_handle(self) -> int:
-        return self._service.handle
-
-    @property
-    def handle(self) -> int:
-        return self._handle
-
-    @property
-    def uuid(self) -> str:
-        return self._uuid
-
-    @property
-    def properties(self) -> list[str]:
-        return self._properties
-
-    @property
-    def descriptors(self) -> list[BleakGATTDescriptor]:
-        return []
-
-    def get_descriptor(self, specifier: int | str | UUID) -> BleakGATTDescriptor | None:
-        return None
-
-    def add_descriptor(self, descriptor: BleakGATTDescriptor) -> None:
-        raise NotImplementedError
-
-
-class _FakeService(BleakGATTService):
-    """A service of the fake GATT database."""
-
-    def __init__(self, handle: int, uuid: str) -> None:
-        super().__init__(None)
-        self._handle = handle
-        self._uuid = normalize_uuid_str(uuid)
-        self._characteristics: list[BleakGATTCharacteristic] = []
-
-    @property
-    def handle(self) -> int:
-        return self._handle
-
-    @property
-    def uuid(self) -> str:
-        return self._uuid
-
-    @property
-    def characteristics(self) -> list[BleakGATTCharacteristic]:
-        return self._characteristics
-
-    def add_characteristic(self, characteristic: BleakGATTCharacteristic) -> None:
-        self._characteristics.append(characteristic)
+_CCCD: Final = normalize_uuid_str("2902")  # Client Characteristic Configuration
 
 
 def _build_gatt() -> BleakGATTServiceCollection:
-    """The GATT database of the treadmill, as bleak's own collection."""
+    """The GATT database of the treadmill, as bleak 3's own objects."""
     collection = BleakGATTServiceCollection()
     handle = 0
 
     def add_service(uuid: str, chars: list[tuple[str, list[str]]]) -> None:
         nonlocal handle
         handle += 1
-        service = _FakeService(handle, uuid)
+        service = BleakGATTService(None, handle, normalize_uuid_str(uuid))
         collection.add_service(service)
         for char_uuid, properties in chars:
             handle += 2  # declaration + value
-            char = _FakeCharacteristic(service, handle, char_uuid, properties)
-            service.add_characteristic(char)
-            collection.add_characteristic(char)
+            char = BleakGATTCharacteristic(
+                None,
+                handle,
+                normalize_uuid_str(char_uuid),
+                properties,  # type: ignore[arg-type]
+                lambda: 20,
+                service,
+            )
+            collection.add_characteristic(char)  # also adds it to the service
             if {"notify", "indicate"} & set(properties):
-                handle += 1  # client characteristic configuration descriptor
+                handle += 1
+                collection.add_descriptor(
+                    BleakGATTDescriptor(None, handle, _CCCD, char)
+                )
 
     add_service(DIS_SERVICE, [(uuid, ["read"]) for uuid in _DIS_CHARACTERISTICS])
     add_service(
@@ -343,9 +292,10 @@ class FakeTreadmill:
       command (a non-success code leaves the machine untouched; mapping to
       0x01 runs the command normally).
     - ``ignored``: op codes answered with Success that do nothing.
-    - ``unanswered``: op codes never answered and never run; pyftms raises
-      ``TimeoutError`` after its timeout (``get_client(..., timeout=...)``,
-      2 s by default, per write: the automatic Request Control counts apart).
+    - ``unanswered``: op codes never answered and never run; the client
+      raises ``TimeoutError`` after its timeout (``FtmsClient(...,
+      timeout=...)``, 2 s by default, per write: the automatic Request
+      Control counts apart).
     - ``write_error``: raised from ``write_gatt_char`` (after the write is
       recorded) while set, e.g. ``bleak.exc.BleakError("…")``.
     - ``connect_error``: raised by the patched ``establish_connection`` while set.
@@ -355,9 +305,9 @@ class FakeTreadmill:
     - ``status_after_commands``: notify Fitness Machine Status after successful
       control point commands (default True, as the specification asks).
     - ``split_data``: send each Treadmill Data record as two packets, the first
-      with the "More Data" flag (pyftms merges them).
+      with the "More Data" flag (the client merges them).
     - ``raise_callback_errors``: an exception raised by a client's notification
-      callback (pyftms's, and through it the ``on_ftms_event`` callback) is
+      callback (the client's, and through it its ``on_update``/``on_event``) is
       recorded in ``callback_errors`` and, while this is True (the default),
       re-raised once the batch of notifications is delivered: from the
       machine's method for machine-side events, from the event loop (its
@@ -777,8 +727,8 @@ class FakeTreadmill:
     def press_safety_key(self) -> None:
         """Pull the safety key: the belt stops at once.
 
-        Notifies Machine Status 0x03 (pyftms: ``ControlEvent("stop",
-        "safety")``) and the Training Status. Starting fails with Operation
+        Notifies Machine Status 0x03 (the client: ``MachineEvent.SAFETY_KEY``)
+        and the Training Status. Starting fails with Operation
         Failed (0x04) until :meth:`insert_safety_key`.
         """
         self._require_power()
@@ -881,8 +831,8 @@ class FakeTreadmill:
 
         FTMS service 0x1826 with its service data: flags 0x01 (fitness machine
         available) and the machine type field 0x0001 (treadmill), so
-        ``pyftms.get_machine_type_from_service_data(info.advertisement)`` is
-        ``MachineType.TREADMILL``. ``info.device`` is a real bleak ``BLEDevice``.
+        ``ftms_protocol.is_treadmill(info.service_data)`` is True.
+        ``info.device`` is a real bleak ``BLEDevice``.
         """
         uuid = normalize_uuid_str(FTMS_SERVICE)
         service_data = {uuid: bytes([0x01]) + struct.pack("<H", 0x0001)}
@@ -891,7 +841,6 @@ class FakeTreadmill:
             self.address,
             self.name,
             {"path": f"/org/bluez/hci0/dev_{self.address.replace(':', '_')}"},
-            rssi,
         )
         advertisement = AdvertisementData(
             local_name=self.name,
@@ -921,7 +870,7 @@ class FakeTreadmill:
 
 
 class FakeBleakClient:
-    """The part of ``bleak.BleakClient`` pyftms uses, talking to a FakeTreadmill.
+    """The part of bleak 3's ``BleakClient`` the client uses, on a FakeTreadmill.
 
     Created connected by the patched ``establish_connection``. Characteristics
     can be given as bleak characteristics, handles, or UUIDs in short ("2acd")
@@ -985,10 +934,10 @@ class FakeBleakClient:
         if not self._connected:
             raise BleakError("Not connected")
 
-    async def connect(self, **kwargs: Any) -> bool:
-        """Connect again with this client (bleak allows it; pyftms does not)."""
+    async def connect(self, **kwargs: Any) -> None:
+        """Connect again with this client (bleak allows it)."""
         if self._connected:
-            return True
+            return
         machine = self._machine
         if not machine.powered or not machine.in_range:
             raise BleakError(f"Device with address {self.address} was not found")
@@ -998,12 +947,10 @@ class FakeBleakClient:
         self._callbacks.clear()
         machine.client = self
         machine.connections += 1
-        return True
 
-    async def disconnect(self) -> bool:
+    async def disconnect(self) -> None:
         """Disconnect; the disconnected callback runs before this returns."""
         self.lost()
-        return True
 
     def lost(self) -> None:
         """The link is gone: forget subscriptions, tell the disconnected callback."""
@@ -1060,7 +1007,9 @@ class FakeBleakClient:
         """Deliver a notification or indication, if subscribed and connected."""
         if not self._connected:
             return
-        char = self._characteristic(uuid)
+        char = self._services.get_characteristic(uuid)
+        if char is None:  # a machine built without it
+            return
         if (callback := self._callbacks.get(char.handle)) is None:
             return
         machine = self._machine
@@ -1089,16 +1038,15 @@ def _machine_for(
 
 @contextlib.contextmanager
 def patch_ftms(*machines: FakeTreadmill) -> Iterator[None]:
-    """Make pyftms connect to fake machines instead of Bluetooth.
+    """Make the FTMS client connect to fake machines instead of Bluetooth.
 
-    Patches ``establish_connection`` and ``close_stale_connections`` where
-    ``pyftms.client.client`` imported them. Connections are routed by the
-    ``BLEDevice`` address; an unknown address, or a machine that is off or out
-    of range, raises ``bleak_retry_connector.BleakNotFoundError`` (a
-    ``BleakError``), and ``machine.connect_error`` is raised while set.
-    ``close_stale_connections`` drops a machine's current link first, as the
-    real one does for a link BlueZ still holds, so a second pyftms client for
-    the same machine takes the link over.
+    Patches ``establish_connection`` where ``ftms_client`` imported it.
+    Connections are routed by the ``BLEDevice`` address; an unknown address,
+    or a machine that is off or out of range, raises
+    ``bleak_retry_connector.BleakNotFoundError`` (a ``BleakError``), a
+    machine already connected to another client raises
+    ``BleakConnectionError``, and ``machine.connect_error`` is raised while
+    set.
     """
     by_address = {machine.address.upper(): machine for machine in machines}
 
@@ -1111,23 +1059,13 @@ def patch_ftms(*machines: FakeTreadmill) -> Iterator[None]:
         cached_services: BleakGATTServiceCollection | None = None,
         ble_device_callback: Callable[[], BLEDevice] | None = None,
         use_services_cache: bool = True,  # noqa: FBT002 - bleak_retry_connector's signature
+        pair: bool = False,  # noqa: FBT002 - bleak_retry_connector's signature
         **kwargs: Any,
     ) -> FakeBleakClient:
+        if ble_device_callback is not None:
+            device = ble_device_callback()
         machine = _machine_for(by_address, device)
         return await machine._establish(device, disconnected_callback)
 
-    async def close_stale_connections(
-        device: BLEDevice,
-        only_other_adapters: bool = False,  # noqa: FBT002 - bleak_retry_connector's signature
-    ) -> None:
-        machine = by_address.get(device.address.upper())
-        if machine is not None:
-            machine.drop_connection()
-
-    with (
-        patch("pyftms.client.client.establish_connection", new=establish_connection),
-        patch(
-            "pyftms.client.client.close_stale_connections", new=close_stale_connections
-        ),
-    ):
+    with patch(ESTABLISH_CONNECTION, new=establish_connection):
         yield

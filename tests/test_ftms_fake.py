@@ -1,33 +1,43 @@
-"""The fake FTMS treadmill under plain pyftms, and in Home Assistant's bluetooth."""
+"""The fake FTMS treadmill under our FTMS client, and in Home Assistant's bluetooth."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from dataclasses import dataclass, field
+import logging
 import struct
 import time
+from typing import Any
+from unittest.mock import patch
 from uuid import UUID
 
 from bleak.backends.device import BLEDevice
+from bleak.backends.service import BleakGATTServiceCollection
 from bleak.exc import BleakError
-from bleak_retry_connector import BleakNotFoundError
-import pyftms
-from pyftms import (
-    ControlEvent,
-    FitnessMachine,
-    FtmsEvents,
-    MachineType,
-    ResultCode,
-    SetupEvent,
-    TrainingStatusCode,
-    UpdateEvent,
-)
+from bleak_retry_connector import BleakConnectionError, BleakNotFoundError
 import pytest
 
+from custom_components.retro_walk.treadmill import ftms_client
+from custom_components.retro_walk.treadmill.ftms_client import (
+    ControlEvent,
+    FtmsClient,
+    FtmsConnectionError,
+    FtmsError,
+    MachineEvent,
+    NotATreadmillError,
+)
+from custom_components.retro_walk.treadmill.ftms_protocol import (
+    MachineType,
+    ResultCode,
+    TrainingStatusCode,
+    is_treadmill,
+    parse_service_data,
+)
 from homeassistant.components import bluetooth
 from homeassistant.core import HomeAssistant
 
+from . import ftms_fake
 from .bluetooth import (
     async_inject_bluetooth_service_info,
     async_make_unavailable,
@@ -42,57 +52,42 @@ from .ftms_fake import (
     patch_ftms,
 )
 
-TIMEOUT = 0.1  # pyftms's control timeout in these tests (2 s by default)
+TIMEOUT = 0.1  # the client's control timeout in these tests (2 s by default)
+STARTED = ControlEvent(MachineEvent.STARTED, own=True)
 
 
 @dataclass
 class Link:
-    """A pyftms client on a fake machine, with what it reported."""
+    """An FTMS client on a fake machine, with what it reported."""
 
     machine: FakeTreadmill
-    client: FitnessMachine
-    events: list[FtmsEvents] = field(default_factory=list)
-    disconnects: list[FitnessMachine] = field(default_factory=list)
+    client: FtmsClient
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    events: list[ControlEvent] = field(default_factory=list)
+    disconnects: list[FtmsClient] = field(default_factory=list)
 
-    def controls(self) -> list[tuple[str, str]]:
-        return [
-            (e.event_id, e.event_source)
-            for e in self.events
-            if isinstance(e, ControlEvent)
-        ]
-
-    def setups(self) -> list[tuple[dict[str, float], str]]:
-        return [
-            (dict(e.event_data), e.event_source)
-            for e in self.events
-            if isinstance(e, SetupEvent)
-        ]
-
-    def updates(self) -> list[dict[str, object]]:
-        return [dict(e.event_data) for e in self.events if isinstance(e, UpdateEvent)]
-
-    def last(self, key: str) -> object:
-        return next(u[key] for u in reversed(self.updates()) if key in u)
+    def last(self, key: str) -> Any:
+        return next(u[key] for u in reversed(self.updates) if key in u)
 
 
 def make_client(machine: FakeTreadmill) -> Link:
-    """A pyftms client for ``machine``, built from its advertisement."""
-    info = machine.service_info()
-    events: list[FtmsEvents] = []
-    disconnects: list[FitnessMachine] = []
-    client = pyftms.get_client(
-        info.device,
-        info.advertisement,
+    """An FTMS client for ``machine``, built from its advertisement."""
+    updates: list[dict[str, Any]] = []
+    events: list[ControlEvent] = []
+    disconnects: list[FtmsClient] = []
+    client = FtmsClient(
+        machine.service_info().device,
         timeout=TIMEOUT,
-        on_ftms_event=events.append,
+        on_update=lambda values: updates.append(dict(values)),
+        on_event=events.append,
         on_disconnect=disconnects.append,
     )
-    return Link(machine, client, events, disconnects)
+    return Link(machine, client, updates, events, disconnects)
 
 
 @pytest.fixture
 def machine() -> Generator[FakeTreadmill]:
-    """A fake treadmill pyftms connects to."""
+    """A fake treadmill the client connects to."""
     treadmill = FakeTreadmill()
     with patch_ftms(treadmill):
         yield treadmill
@@ -100,7 +95,7 @@ def machine() -> Generator[FakeTreadmill]:
 
 @pytest.fixture
 async def link(machine: FakeTreadmill) -> AsyncGenerator[Link]:
-    """A connected pyftms client."""
+    """A connected client."""
     connected = make_client(machine)
     await connected.client.connect()
     yield connected
@@ -108,9 +103,13 @@ async def link(machine: FakeTreadmill) -> AsyncGenerator[Link]:
 
 
 def fake_cli(link: Link) -> FakeBleakClient:
-    cli = link.client._cli
+    cli = link.client._client
     assert isinstance(cli, FakeBleakClient)
     return cli
+
+
+def opcodes(machine: FakeTreadmill) -> list[int]:
+    return [data[0] for _, data in machine.writes]
 
 
 # ---------------------------------------------------------------------------
@@ -122,20 +121,22 @@ def test_ftms_advertisement_is_a_connectable_treadmill() -> None:
     machine = FakeTreadmill()
     info = machine.service_info(rssi=-48)
 
-    assert pyftms.get_machine_type_from_service_data(info.advertisement) == (
-        MachineType.TREADMILL
-    )
+    assert is_treadmill(info.service_data)
+    assert is_treadmill(info.advertisement.service_data)
+    ftms = "00001826-0000-1000-8000-00805f9b34fb"
+    assert parse_service_data(info.service_data[ftms]) == (True, MachineType.TREADMILL)
     assert info.connectable
     assert isinstance(info.device, BLEDevice)
     assert (info.address, info.name, info.rssi) == (DEFAULT_ADDRESS, DEFAULT_NAME, -48)
     assert info.device.address == DEFAULT_ADDRESS
-    ftms = "00001826-0000-1000-8000-00805f9b34fb"
     assert info.service_uuids == [ftms]
     assert info.service_data == {ftms: b"\x01\x01\x00"}
     assert info.advertisement.local_name == DEFAULT_NAME
-    client = pyftms.get_client(info.device, info.advertisement)
-    assert isinstance(client, pyftms.Treadmill)
-    assert client.rssi == -48
+    assert info.advertisement.rssi == -48
+    client = FtmsClient(info.device)
+    assert client.address == DEFAULT_ADDRESS
+    assert repr(client) == f"<FtmsClient {DEFAULT_ADDRESS} disconnected>"
+    assert not client.is_connected
 
 
 async def test_ftms_connect_reads_device_info_features_and_ranges(
@@ -143,10 +144,10 @@ async def test_ftms_connect_reads_device_info_features_and_ranges(
 ) -> None:
     client = link.client
     assert client.is_connected
+    assert repr(client) == f"<FtmsClient {DEFAULT_ADDRESS} connected>"
     assert machine.connected
     assert (machine.connect_attempts, machine.connections) == (1, 1)
-    assert dict(client.device_info) == machine.device_info
-    assert client.unique_id == "RW100-000042"
+    assert client.device_info == machine.device_info  # empty strings left out
     assert client.supported_settings == ["target_speed", "target_inclination"]
     ranges = client.supported_ranges
     assert tuple(ranges["target_speed"]) == pytest.approx((0.5, 12.0, 0.1))
@@ -159,15 +160,20 @@ async def test_ftms_connect_reads_device_info_features_and_ranges(
         "time_elapsed",
         "training_status",
     ]
-    assert client.training_status == TrainingStatusCode.IDLE
-    # An idle machine sends all-zero data, which pyftms filters out.
+    assert not client.controlled  # control is asked for with the first command
+    assert link.updates == [{"training_status": TrainingStatusCode.IDLE}]
+    # An idle machine sends all-zero data: reported as it is.
     machine.advance(5)
     assert machine.notifications[-1][0] == "2acd"
-    assert client.speed_instant is None
-    assert link.updates() == [
-        {"rssi": -60},
-        {"training_status": TrainingStatusCode.IDLE},
-    ]
+    assert link.updates[-1] == {
+        "speed_instant": 0.0,
+        "distance_total": 0,
+        "inclination": 0.0,
+        "ramp_angle": 0.0,
+        "time_elapsed": 0,
+    }
+    await client.connect()  # already connected: nothing happens
+    assert machine.connect_attempts == 1
 
 
 async def test_ftms_uuids_in_every_form(link: Link, machine: FakeTreadmill) -> None:
@@ -179,6 +185,8 @@ async def test_ftms_uuids_in_every_form(link: Link, machine: FakeTreadmill) -> N
     )
     assert cli.services.get_characteristic(UUID(short.uuid)) is short
     assert cli.services.get_characteristic(short.handle) is short
+    assert short.service_uuid == "00001826-0000-1000-8000-00805f9b34fb"
+    assert [d.uuid[4:8] for d in short.descriptors] == ["2902"]
     dis = cli.services.get_service("180a")
     assert dis is not None
     assert dis.get_characteristic("2a29") is not None
@@ -202,6 +210,19 @@ async def test_ftms_unknown_machine_is_not_found() -> None:
             await link.client.connect()
 
 
+async def test_ftms_device_without_treadmill_data(machine: FakeTreadmill) -> None:
+    """No FTMS service: not a treadmill, and the link is closed again."""
+    link = make_client(machine)
+    with (
+        patch("tests.ftms_fake._build_gatt", return_value=BleakGATTServiceCollection()),
+        pytest.raises(NotATreadmillError),
+    ):
+        await link.client.connect()
+    assert not machine.connected
+    assert not link.client.is_connected
+    assert link.disconnects == []  # a set-up that failed is no lost link
+
+
 # ---------------------------------------------------------------------------
 # Driving the belt
 # ---------------------------------------------------------------------------
@@ -211,13 +232,13 @@ async def test_ftms_start_accelerates_and_reports_the_data(
     link: Link, machine: FakeTreadmill
 ) -> None:
     assert await link.client.start_resume() == ResultCode.SUCCESS
+    assert link.client.controlled
     assert machine.state is BeltState.RUNNING
     assert machine.target_speed == 1.0  # default start speed
-    # The machine's own status notifications arrive before pyftms's callback event.
-    assert link.controls() == [("start", "user"), ("start", "callback")]
-    assert link.setups() == [({"target_speed": 1.0}, "other")]
-    assert link.client.training_status == TrainingStatusCode.MANUAL_MODE
-    assert machine.writes[0][1] == b"\x00"  # pyftms requested control first
+    assert link.events == [STARTED]  # the echo of our own command
+    assert link.last("target_speed") == 1.0
+    assert link.last("training_status") == TrainingStatusCode.MANUAL_MODE
+    assert machine.writes[0][1] == b"\x00"  # the client requested control first
     assert machine.writes[1][1] == b"\x07"
     assert machine.notifications[:4] == [
         ("2ad9", b"\x80\x00\x01"),
@@ -228,7 +249,7 @@ async def test_ftms_start_accelerates_and_reports_the_data(
 
     machine.advance(0.5)
     assert machine.speed == pytest.approx(0.5)  # 1 km/h per second
-    assert link.updates()[-1] == {
+    assert link.updates[-1] == {
         "speed_instant": 0.5,
         "distance_total": 0,
         "inclination": 0.0,
@@ -245,9 +266,9 @@ async def test_ftms_start_accelerates_and_reports_the_data(
     assert machine.speed == pytest.approx(1.0)
     # 0.5 s of speeding up to 0.5 km/h, 0.5 s more to 1 km/h, then 9.5 s at 1 km/h.
     assert machine.distance == pytest.approx((0.125 + 0.375 + 9.5) / 3.6)
-    assert link.client.speed_instant == 1.0
-    assert link.client.distance_total == 2
-    assert link.client.time_elapsed == 10
+    assert link.last("speed_instant") == 1.0
+    assert link.last("distance_total") == 2
+    assert link.last("time_elapsed") == 10
 
 
 async def test_ftms_set_target_speed_and_inclination(
@@ -257,11 +278,14 @@ async def test_ftms_set_target_speed_and_inclination(
     assert await link.client.set_target_inclination(2.5) == ResultCode.SUCCESS
     assert machine.writes[-2][1] == b"\x02" + struct.pack("<H", 350)
     assert machine.writes[-1][1] == b"\x03" + struct.pack("<h", 25)
-    assert link.setups() == [
-        ({"target_speed": 3.5}, "other"),
-        ({"target_speed": 3.5}, "callback"),
-        ({"target_inclination": 2.5}, "other"),
-        ({"target_inclination": 2.5}, "callback"),
+    targets = [
+        u for u in link.updates if "target_speed" in u or "target_inclination" in u
+    ]
+    assert targets == [
+        {"target_speed": 3.5},  # the machine's status
+        {"target_speed": 3.5},  # the answer
+        {"target_inclination": 2.5},
+        {"target_inclination": 2.5},
     ]
     # Set while idle: stored, the belt waits for a start.
     machine.advance(3)
@@ -272,9 +296,9 @@ async def test_ftms_set_target_speed_and_inclination(
     assert machine.target_speed == 3.5
     machine.run(4)
     assert machine.speed == pytest.approx(3.5)
-    assert link.client.speed_instant == pytest.approx(3.5)
-    assert link.client.inclination == pytest.approx(2.5)
-    assert link.client.ramp_angle == pytest.approx(1.4)  # atan(2.5 %) = 1.43 degrees
+    assert link.last("speed_instant") == pytest.approx(3.5)
+    assert link.last("inclination") == pytest.approx(2.5)
+    assert link.last("ramp_angle") == pytest.approx(1.4)  # atan(2.5 %) = 1.43 degrees
 
     assert await link.client.set_target_speed(2.0) == ResultCode.SUCCESS
     machine.advance(0.5)
@@ -287,6 +311,9 @@ async def test_ftms_set_target_speed_and_inclination(
         ResultCode.INVALID_PARAMETER
     )
     assert machine.target_speed == 2.0
+    assert link.last("target_speed") == 2.0  # a refused target is not reported
+    with pytest.raises(ValueError, match="out of range"):
+        await link.client.set_target_speed(-1.0)
 
 
 async def test_ftms_pause_decelerates_and_resume_continues(
@@ -301,8 +328,8 @@ async def test_ftms_pause_decelerates_and_resume_continues(
     assert await link.client.pause() == ResultCode.SUCCESS
     assert machine.state is BeltState.PAUSED
     assert machine.belt_target == 0.0
-    assert link.controls() == [("pause", "user"), ("pause", "callback")]
-    assert link.client.training_status == TrainingStatusCode.IDLE
+    assert link.events == [ControlEvent(MachineEvent.PAUSED, own=True)]
+    assert link.last("training_status") == TrainingStatusCode.IDLE
     machine.advance(1)
     assert machine.speed == pytest.approx(2.0)
     assert link.last("speed_instant") == pytest.approx(2.0)
@@ -324,9 +351,9 @@ async def test_ftms_stop_ends_the_workout(link: Link, machine: FakeTreadmill) ->
     await link.client.start_resume()
     machine.run(5)
     assert await link.client.stop() == ResultCode.SUCCESS
-    assert link.controls()[-2:] == [("stop", "user"), ("stop", "callback")]
+    assert link.events[-1] == ControlEvent(MachineEvent.STOPPED, own=True)
     assert machine.state is BeltState.STOPPED
-    assert link.client.training_status == TrainingStatusCode.POST_WORKOUT
+    assert link.last("training_status") == TrainingStatusCode.POST_WORKOUT
     machine.run(2)
     assert machine.speed == 0.0
     assert machine.distance > 0
@@ -340,9 +367,10 @@ async def test_ftms_reset_gives_control_up(link: Link, machine: FakeTreadmill) -
     await link.client.start_resume()
     machine.run(3)
     assert await link.client.reset() == ResultCode.SUCCESS
-    assert link.controls()[-2:] == [("reset", "other"), ("reset", "callback")]
+    assert link.events[-1] == ControlEvent(MachineEvent.RESET, own=True)
     assert machine.state is BeltState.IDLE
     assert not machine.controlled
+    assert not link.client.controlled
     assert await link.client.start_resume() == ResultCode.SUCCESS
     assert [w[1] for w in machine.writes[-2:]] == [b"\x00", b"\x07"]
 
@@ -353,68 +381,112 @@ async def test_ftms_split_data_packets_are_merged(
     machine.split_data = True
     await link.client.set_target_inclination(1.0)
     await link.client.start_resume()
+    link.updates.clear()
     machine.run(3)
     assert [n[0] for n in machine.notifications[-2:]] == ["2acd", "2acd"]
     assert machine.notifications[-2][1][0] & 1  # More Data
-    first = next(u for u in link.updates() if "speed_instant" in u)
-    assert set(first) == {
+    records = [u for u in link.updates if "speed_instant" in u]
+    assert len(records) == 3  # one per pair of packets
+    assert set(records[0]) == {
         "distance_total",  # from the first packet
         "speed_instant",
         "inclination",
         "ramp_angle",
         "time_elapsed",
     }
-    assert link.updates()[-1] == {"time_elapsed": 3}
-    assert link.client.speed_instant == 1.0
-    assert link.client.inclination == 1.0
+    assert records[-1]["speed_instant"] == 1.0
+    assert records[-1]["inclination"] == 1.0
+    assert records[-1]["time_elapsed"] == 3
 
 
-async def test_ftms_console_and_revoked_control(
+async def test_ftms_console_events_are_not_ours(
     link: Link, machine: FakeTreadmill
 ) -> None:
     machine.console_start()
     machine.console_set_speed(2.5)
     machine.console_set_incline(20)
     machine.console_pause()
-    assert link.controls() == [("start", "user"), ("pause", "user")]
-    assert link.setups() == [
-        ({"target_speed": 1.0}, "other"),
-        ({"target_speed": 2.5}, "other"),
-        ({"target_inclination": 15.0}, "other"),
+    assert link.events == [
+        ControlEvent(MachineEvent.STARTED),
+        ControlEvent(MachineEvent.PAUSED),
+    ]
+    targets = [
+        u for u in link.updates if "target_speed" in u or "target_inclination" in u
+    ]
+    assert targets == [
+        {"target_speed": 1.0},
+        {"target_speed": 2.5},
+        {"target_inclination": 15.0},
     ]
     machine.console_stop()
-    assert link.controls()[-1] == ("stop", "user")
+    assert link.events[-1] == ControlEvent(MachineEvent.STOPPED)
 
 
-async def test_ftms_lost_control_trips_pyftms(
+async def test_ftms_own_echo_window(link: Link, machine: FakeTreadmill) -> None:
+    """A console pause well after our own pause is the walker's again."""
+    await link.client.start_resume()
+    with patch.object(ftms_client, "OWN_EVENT_WINDOW", 0.0):
+        await link.client.pause()
+    assert link.events[-1] == ControlEvent(MachineEvent.PAUSED, own=True)
+    await asyncio.sleep(0.01)
+    machine.console_start()
+    machine.console_pause()
+    assert link.events[-1] == ControlEvent(MachineEvent.PAUSED, own=False)
+
+
+async def test_ftms_lost_control_is_requested_again(
     link: Link, machine: FakeTreadmill
 ) -> None:
+    """Status 0xFF (a KeyError inside pyftms) drops control; asked for again."""
     await link.client.set_target_speed(3.0)
-    # pyftms reads status op code 0xFF with a u1 serializer whose "no value"
-    # is 0xFF, so its LOST_CONTROL branch never matches and it raises KeyError.
-    with pytest.raises(KeyError):
-        machine.revoke_control()
-    assert len(machine.callback_errors) == 1
-
-    # As over bleak (logged): pyftms still thinks it has control.
-    machine.raise_callback_errors = False
-    machine.revoke_control()
-    assert await link.client.set_target_speed(3.5) == ResultCode.NOT_PERMITTED
-    assert [w[1][0] for w in machine.writes] == [0x00, 0x02, 0x02]
-    # A new connection makes pyftms ask for control again.
-    await link.client.disconnect()
-    await link.client.connect()
+    assert link.client.controlled
+    machine.revoke_control()  # raise_callback_errors is on: nothing raised
+    assert machine.callback_errors == []
+    assert link.events[-1] == ControlEvent(MachineEvent.CONTROL_LOST)
+    assert not link.client.controlled
     assert await link.client.set_target_speed(3.5) == ResultCode.SUCCESS
-    assert [w[1][0] for w in machine.writes[-2:]] == [0x00, 0x02]
+    assert opcodes(machine) == [0x00, 0x02, 0x00, 0x02]
+    assert machine.target_speed == 3.5
+
+
+async def test_ftms_not_permitted_requests_control_once_more(
+    link: Link, machine: FakeTreadmill
+) -> None:
+    """The machine forgot our control silently: one new request, then the command."""
+    await link.client.start_resume()
+    machine.controlled = False
+    assert await link.client.set_target_speed(2.0) == ResultCode.SUCCESS
+    assert opcodes(machine) == [0x00, 0x07, 0x02, 0x00, 0x02]
+
+    # Refused again: reported after one more request, not in a loop.
+    machine.controlled = False
+    machine.result_codes[0x00] = 0x05
+    assert await link.client.set_target_speed(2.5) == ResultCode.NOT_PERMITTED
+    assert opcodes(machine)[5:] == [0x02, 0x00]
+    assert machine.target_speed == 2.0
+
+
+async def test_ftms_stopping_is_sent_even_without_control(
+    link: Link, machine: FakeTreadmill
+) -> None:
+    """Refused control does not keep a pause from going out."""
+    machine.console_start()
+    machine.result_codes[0x00] = 0x05
+    assert await link.client.start_resume() == ResultCode.NOT_PERMITTED
+    assert opcodes(machine) == [0x00]  # a start is not insisted on
+    assert await link.client.pause() == ResultCode.NOT_PERMITTED
+    assert opcodes(machine) == [0x00, 0x00, 0x08]
+    assert await link.client.request_control() == ResultCode.NOT_PERMITTED
 
 
 async def test_ftms_without_status_after_commands(
     link: Link, machine: FakeTreadmill
 ) -> None:
     machine.status_after_commands = False
-    await link.client.start_resume()
-    await link.client.pause()
-    assert link.controls() == [("start", "callback"), ("pause", "callback")]
+    assert await link.client.start_resume() == ResultCode.SUCCESS
+    assert await link.client.pause() == ResultCode.SUCCESS
+    assert link.events == []
+    assert machine.state is BeltState.PAUSED
 
 
 # ---------------------------------------------------------------------------
@@ -423,22 +495,29 @@ async def test_ftms_without_status_after_commands(
 
 
 @pytest.mark.parametrize(
-    ("opcode", "code", "result"),
+    ("opcode", "code", "result", "written"),
     [
-        (0x07, 0x04, ResultCode.FAILED),
-        (0x07, 0x05, ResultCode.NOT_PERMITTED),
-        (0x07, 0x02, ResultCode.NOT_SUPPORTED),
-        # pyftms ignores a refused Request Control and sends the command anyway.
-        (0x00, 0x05, ResultCode.NOT_PERMITTED),
+        (0x07, 0x04, ResultCode.FAILED, [0x00, 0x07]),
+        (0x07, 0x05, ResultCode.NOT_PERMITTED, [0x00, 0x07]),
+        (0x07, 0x02, ResultCode.NOT_SUPPORTED, [0x00, 0x07]),
+        # A refused Request Control: the start is not sent.
+        (0x00, 0x05, ResultCode.NOT_PERMITTED, [0x00]),
+        (0x07, 0x2A, 0x2A, [0x00, 0x07]),  # a code the specification lacks
     ],
 )
 async def test_ftms_result_codes(
-    link: Link, machine: FakeTreadmill, opcode: int, code: int, result: ResultCode
+    link: Link,
+    machine: FakeTreadmill,
+    opcode: int,
+    code: int,
+    result: ResultCode | int,
+    written: list[int],
 ) -> None:
     machine.result_codes[opcode] = code
     assert await link.client.start_resume() == result
+    assert opcodes(machine) == written
     assert machine.state is BeltState.IDLE
-    assert link.controls() == []
+    assert link.events == []
     machine.result_codes.clear()
     assert await link.client.start_resume() == ResultCode.SUCCESS
 
@@ -448,7 +527,7 @@ async def test_ftms_ignored_command(link: Link, machine: FakeTreadmill) -> None:
     machine.run(2)
     machine.ignored.add(0x02)
     assert await link.client.set_target_speed(5.0) == ResultCode.SUCCESS
-    assert link.setups()[-1] == ({"target_speed": 5.0}, "callback")
+    assert link.last("target_speed") == 5.0  # what the machine accepted
     machine.run(3)
     assert machine.speed == 1.0
     assert machine.target_speed == 1.0
@@ -465,7 +544,7 @@ async def test_ftms_unanswered_command_times_out(
 ) -> None:
     machine.unanswered.add(0x07)
     started = time.monotonic()
-    with pytest.raises(TimeoutError):
+    with pytest.raises(TimeoutError, match="START_RESUME"):
         await link.client.start_resume()
     assert time.monotonic() - started == pytest.approx(TIMEOUT, abs=0.08)
     assert machine.state is BeltState.IDLE
@@ -473,6 +552,28 @@ async def test_ftms_unanswered_command_times_out(
     assert link.client.is_connected
     machine.unanswered.clear()
     assert await link.client.start_resume() == ResultCode.SUCCESS
+
+
+async def test_ftms_answer_to_another_request_is_not_taken(
+    link: Link, machine: FakeTreadmill
+) -> None:
+    """A late or stray answer is ignored; the command waits for its own."""
+    await link.client.start_resume()
+    fake_cli(link).deliver("2ad9", b"\x80\x07\x01")  # nothing waits: ignored
+    fake_cli(link).deliver("2ad9", b"\x80\x11\x02")  # an op code we never send
+    machine.response_delay = 0.03
+    command = asyncio.ensure_future(link.client.set_target_speed(2.0))
+    await asyncio.sleep(0.01)
+    fake_cli(link).deliver("2ad9", b"\x80\x07\x04")  # an answer to a start
+    assert not command.done()
+    assert await command == ResultCode.SUCCESS
+
+    machine.unanswered.add(0x02)
+    command = asyncio.ensure_future(link.client.set_target_speed(3.0))
+    await asyncio.sleep(0.01)
+    fake_cli(link).deliver("2ad9", b"\x80\x08\x01")
+    with pytest.raises(TimeoutError):
+        await command
 
 
 async def test_ftms_write_error(link: Link, machine: FakeTreadmill) -> None:
@@ -514,11 +615,11 @@ async def test_ftms_safety_key(link: Link, machine: FakeTreadmill) -> None:
     link.events.clear()
 
     machine.press_safety_key()
-    assert link.controls() == [("stop", "safety")]
+    assert link.events == [ControlEvent(MachineEvent.SAFETY_KEY)]
     assert machine.speed == 0.0
     assert machine.state is BeltState.STOPPED
     machine.advance(1)
-    assert link.client.speed_instant == 0.0
+    assert link.last("speed_instant") == 0.0
 
     assert await link.client.start_resume() == ResultCode.FAILED
     machine.console_start()
@@ -539,6 +640,101 @@ async def test_ftms_connect_error(machine: FakeTreadmill) -> None:
     await link.client.disconnect()
 
 
+async def test_ftms_malformed_packets_never_raise(
+    link: Link, machine: FakeTreadmill, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bad packets are skipped and logged, one warning a minute per kind."""
+    caplog.set_level(logging.DEBUG, logger=ftms_client.__name__)
+    cli = fake_cli(link)
+    link.updates.clear()
+    for _ in range(3):
+        cli.deliver("2acd", b"\x00")  # not even its flags
+        cli.deliver("2ada", b"")  # empty status
+        cli.deliver("2ad3", b"\x00")  # training status without the status
+        cli.deliver("2ad9", b"\x07")  # not a response
+    cli.deliver("2ada", b"\x05\x01")  # target speed cut short
+    cli.deliver("2ada", b"\x42\x01\x02")  # an op code we do not know
+    cli.deliver("2acd", b"\x04\x00\x10\x00")  # speed, then half a distance
+    cli.deliver("2acd", b"\x00\x00\x10\x00\xff")  # a trailing byte
+    assert machine.callback_errors == []
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    kinds = [
+        "Treadmill Data",
+        "Fitness Machine Status",
+        "Training Status",
+        "Control Point",
+    ]
+    assert [next(k for k in kinds if k in r.getMessage()) for r in warnings] == kinds
+    assert "0x42 ignored" in caplog.text
+    # What could be read of the cut packets still counts.
+    assert link.updates == [{"speed_instant": 0.16}, {"speed_instant": 0.16}]
+    # After a minute, the next one warns again, with the count in between.
+    with patch.object(ftms_client, "MALFORMED_LOG_INTERVAL", 0.0):
+        cli.deliver("2acd", b"\x00")
+    assert (
+        "sent 5 malformed Treadmill Data packet(s)" in caplog.records[-1].getMessage()
+    )
+
+
+async def test_ftms_unreadable_values_are_left_out(machine: FakeTreadmill) -> None:
+    """Short feature/range values and unreadable device information."""
+    read_value = machine._read_value
+
+    def broken(uuid: str) -> bytes:
+        short = uuid[4:8]
+        if short in ("2acc", "2ad4"):
+            return b"\x01"
+        if short == "2a25":
+            raise BleakError("read not permitted")
+        return read_value(uuid)
+
+    machine._read_value = broken  # type: ignore[method-assign]
+    link = make_client(machine)
+    await link.client.connect()
+    assert link.client.supported_settings == []
+    assert link.client.supported_properties == ["speed_instant", "training_status"]
+    assert "target_speed" not in link.client.supported_ranges
+    assert "target_inclination" in link.client.supported_ranges
+    assert "serial_number" not in link.client.device_info
+    assert link.client.device_info["model"] == "RW-100"
+    await link.client.disconnect()
+
+
+def _gatt_without(*shorts: str) -> Callable[[], BleakGATTServiceCollection]:
+    """The fake's GATT database without some characteristics."""
+    full = ftms_fake._build_gatt  # taken before it is patched
+
+    def build() -> BleakGATTServiceCollection:
+        collection = full()
+        for char in list(collection.characteristics.values()):
+            if char.uuid[4:8] in shorts:
+                del collection.characteristics[char.handle]
+                service = collection.services[char.service_handle]
+                del service._characteristics[char.handle]
+        return collection
+
+    return build
+
+
+async def test_ftms_machine_that_only_reports(machine: FakeTreadmill) -> None:
+    """No control point, status, training status, serial or incline range."""
+    link = make_client(machine)
+    with patch(
+        "tests.ftms_fake._build_gatt",
+        new=_gatt_without("2ad9", "2ada", "2ad3", "2a25", "2ad5"),
+    ):
+        await link.client.connect()
+    assert "serial_number" not in link.client.device_info
+    assert list(link.client.supported_ranges) == ["target_speed"]
+    assert "training_status" not in link.client.supported_properties
+    with pytest.raises(FtmsError, match="no control point"):
+        await link.client.start_resume()
+    machine.console_start()
+    machine.advance(1)
+    assert link.last("speed_instant") == 1.0
+    assert link.events == []  # no status to tell
+
+
 # ---------------------------------------------------------------------------
 # Losing the machine
 # ---------------------------------------------------------------------------
@@ -552,10 +748,11 @@ async def test_ftms_power_off_and_on(link: Link, machine: FakeTreadmill) -> None
     machine.power_off()
     assert link.disconnects == [link.client]
     assert not link.client.is_connected
+    assert not link.client.controlled
     assert not machine.connected
     assert machine.speed == 0.0
-    # pyftms reconnects on its own before a command: the machine is off.
-    with pytest.raises(BleakNotFoundError):
+    # No reconnection behind the caller's back: that is FtmsTreadmill's job.
+    with pytest.raises(FtmsConnectionError, match="not connected"):
         await link.client.start_resume()
     with pytest.raises(BleakNotFoundError):
         await link.client.connect()
@@ -566,15 +763,16 @@ async def test_ftms_power_off_and_on(link: Link, machine: FakeTreadmill) -> None
         0.0,
         0.0,
     )
-    link.events.clear()
+    link.updates.clear()
+    link.client.set_ble_device(machine.service_info().device)
     await link.client.connect()
     assert link.client.is_connected
     assert machine.connections == 2
-    assert link.updates() == [{"training_status": TrainingStatusCode.IDLE}]
+    assert link.updates == [{"training_status": TrainingStatusCode.IDLE}]
     assert await link.client.start_resume() == ResultCode.SUCCESS
     machine.run(2)
-    assert link.client.speed_instant == 1.0
-    assert link.client.time_elapsed == 2
+    assert link.last("speed_instant") == 1.0
+    assert link.last("time_elapsed") == 2
 
 
 async def test_ftms_out_of_range_keeps_the_belt_running(
@@ -595,42 +793,51 @@ async def test_ftms_out_of_range_keeps_the_belt_running(
     machine.come_into_range()
     await link.client.connect()
     machine.advance(1)
-    assert link.client.time_elapsed == 6
-    # Control went with the link; pyftms asks again by itself.
+    assert link.last("time_elapsed") == 6
+    # Control went with the link; the client asks again by itself.
     assert await link.client.pause() == ResultCode.SUCCESS
+    assert opcodes(machine)[-2:] == [0x00, 0x08]
 
 
 async def test_ftms_disconnect_mid_command(link: Link, machine: FakeTreadmill) -> None:
+    """The link drops while a command waits: a connection error at once."""
     await link.client.start_resume()
     machine.response_delay = 0.05
     command = asyncio.ensure_future(link.client.set_target_speed(4.0))
     await asyncio.sleep(0.01)
     assert machine.writes[-1][1][0] == 0x02
+    started = time.monotonic()
     machine.drop_connection()
     assert link.disconnects == [link.client]
-    # pyftms keeps waiting for the indication: a timeout, not a BleakError.
-    with pytest.raises(TimeoutError):
+    with pytest.raises(FtmsConnectionError, match="SET_TARGET_SPEED"):
         await command
+    assert time.monotonic() - started < TIMEOUT / 2  # not a timeout
     assert machine.target_speed == 4.0  # the machine had run it
 
     machine.response_delay = 0.0
+    await link.client.connect()
     assert await link.client.set_target_speed(5.0) == ResultCode.SUCCESS
-    assert machine.connections == 2  # reconnected on its own
-
-
-async def test_ftms_client_disconnect_and_takeover(
-    link: Link, machine: FakeTreadmill
-) -> None:
-    second = make_client(machine)
-    await second.client.connect()  # close_stale_connections drops the first link
-    assert link.disconnects == [link.client]
-    assert second.client.is_connected
     assert machine.connections == 2
 
+
+async def test_ftms_one_central_at_a_time(link: Link, machine: FakeTreadmill) -> None:
+    second = make_client(machine)
+    with pytest.raises(BleakConnectionError, match="another central"):
+        await second.client.connect()
+    assert link.client.is_connected
+
+    await link.client.disconnect()
+    assert link.disconnects == [link.client]
+    await second.client.connect()
+    assert second.client.is_connected
+    assert machine.connections == 2
     await second.client.disconnect()
     assert second.disconnects == [second.client]
     assert not machine.connected
     await second.client.disconnect()  # harmless when already disconnected
+    assert second.disconnects == [second.client]
+    # A late callback from the first link is not taken for the second's.
+    second.client._on_disconnected(object())
     assert second.disconnects == [second.client]
 
 
@@ -658,20 +865,16 @@ async def test_ftms_home_assistant_bluetooth(
         if info.address == address
     ]
     assert len(infos) == 1
-    assert pyftms.get_machine_type_from_service_data(infos[0].advertisement) == (
-        MachineType.TREADMILL
-    )
+    assert is_treadmill(infos[0].service_data)
 
-    # What an integration does with it: connect pyftms to the device HA knows.
-    events: list[FtmsEvents] = []
+    # What the integration does with it: connect the client to the device HA knows.
+    updates: list[Mapping[str, Any]] = []
     with patch_ftms(machine):
-        client = pyftms.get_client(
-            device, infos[0].advertisement, on_ftms_event=events.append
-        )
+        client = FtmsClient(device, on_update=updates.append)
         await client.connect()
         assert await client.start_resume() == ResultCode.SUCCESS
         machine.advance(1)
-        assert client.speed_instant == 1.0
+        assert updates[-1]["speed_instant"] == 1.0
         await client.disconnect()
 
     gone: list[str] = []
