@@ -705,7 +705,7 @@ async def test_bluetooth_already_configured(
             lambda: _ftms_info(BIKE_ADDRESS, "Retro Rower", ROWER), id="rower"
         ),
         # Flags without "fitness machine available" and FTMS advertised
-        # without service data: pyftms cannot tell the machine type.
+        # without service data: no available treadmill to offer.
         pytest.param(
             lambda: _ftms_info(DEFAULT_ADDRESS, DEFAULT_NAME, 0x0001, flags=0x00),
             id="not_available",
