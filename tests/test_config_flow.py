@@ -982,7 +982,10 @@ async def test_reconfigure_form_defaults_from_entry(
 
 @pytest.mark.parametrize("treadmill_type", ["none", "simulated"])
 async def test_reconfigure_linked_to_unlinked(
-    hass: HomeAssistant, linked_entry: MockConfigEntry, treadmill_type: str
+    hass: HomeAssistant,
+    linked_entry: MockConfigEntry,
+    treadmill_type: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     assert linked_entry.state is ConfigEntryState.LOADED
     result = await _start_reconfigure(hass, linked_entry)
@@ -1002,8 +1005,11 @@ async def test_reconfigure_linked_to_unlinked(
     assert linked_entry.title == "Gym treadmill"
     assert linked_entry.unique_id == "gym_treadmill"
     assert dict(linked_entry.options) == STATION_OPTIONS
-    # Reloaded with the new treadmill.
+    # Reloaded with the new treadmill, by the flow: no update listener that
+    # Home Assistant 2026.12 would refuse beside it.
     assert linked_entry.state is ConfigEntryState.LOADED
+    assert linked_entry.update_listeners == []
+    assert "update listener" not in caplog.text
 
 
 async def test_reconfigure_unlinked_to_linked(
