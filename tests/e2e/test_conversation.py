@@ -44,14 +44,8 @@ def _speech(response: dict[str, Any]) -> str:
     return str(response["speech"]["plain"]["speech"])
 
 
-def test_conversation(hass_process: HassProcess) -> None:
-    """Start in English, ask for the week, pause and stop in Spanish."""
-    hass = hass_process
-    sentences = hass.config_dir / "custom_sentences"
-    assert (sentences / "en" / "retro_walk.yaml").is_file()
-    assert (sentences / "es" / "retro_walk.yaml").is_file()
-
-    hass.start()
+def start_by_voice(hass: HassProcess) -> str:
+    """Wait for the station, say "start my retro walk"; return its state sensor."""
     session_state = _session_state_entity(hass)
     assert hass.state(session_state) == "idle"
 
@@ -63,6 +57,18 @@ def test_conversation(hass_process: HassProcess) -> None:
         lambda: hass.state(session_state) not in ("idle", "unknown", "unavailable"),
         STATE_TIMEOUT,
     )
+    return session_state
+
+
+def test_conversation(hass_process: HassProcess) -> None:
+    """Start in English, ask for the week, pause and stop in Spanish."""
+    hass = hass_process
+    sentences = hass.config_dir / "custom_sentences"
+    assert (sentences / "en" / "retro_walk.yaml").is_file()
+    assert (sentences / "es" / "retro_walk.yaml").is_file()
+
+    hass.start()
+    session_state = start_by_voice(hass)
 
     response = hass.converse("how many backward minutes this week", "en")
     assert response["response_type"] == "query_answer", response

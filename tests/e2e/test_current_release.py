@@ -23,7 +23,7 @@ import pytest
 
 from .conftest import prepare_hass_process
 from .hass_process import REPO_ROOT, wait_for
-from .test_conversation import STATE_TIMEOUT, _session_state_entity, _speech
+from .test_conversation import STATE_TIMEOUT, start_by_voice
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -81,17 +81,7 @@ def test_station_and_voice_on_the_current_release(release_hass: HassProcess) -> 
     assert tuple(map(int, config["version"].split(".")[:2])) >= (2026, 11), config
     assert "retro_walk" in config["components"]
 
-    session_state = _session_state_entity(hass)
-    assert hass.state(session_state) == "idle"
-
-    response = hass.converse("start my retro walk", "en")
-    assert response["response_type"] == "action_done", response
-    assert "started" in _speech(response).lower(), response
-    wait_for(
-        f"{session_state} to leave idle",
-        lambda: hass.state(session_state) not in ("idle", "unknown", "unavailable"),
-        STATE_TIMEOUT,
-    )
+    session_state = start_by_voice(hass)
     hass.call("retro_walk", "stop_session")
     wait_for(
         f"{session_state} to be idle",
