@@ -7,20 +7,24 @@ with a 4xx and a rate-limited log line; it never raises into the event loop.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
+from aiohttp.hdrs import METH_HEAD, METH_POST
 
 from homeassistant.components import webhook
+from homeassistant.components.webhook import SUPPORTED_METHODS
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.util.aiohttp import MockRequest
+from homeassistant.util.json import json_loads
 
 from .const import (
     CONF_MQTT_TOPIC,
@@ -40,6 +44,39 @@ _LOGGER = logging.getLogger(__name__)
 
 # A rejected message is logged at most this often per reason.
 LOG_INTERVAL = 60.0
+# How long a push may take to arrive in full. A phone on Wi-Fi sends a message
+# in several TCP segments; a client that announces more than it sends (or
+# stalls) is cut off after this, without holding the station up meanwhile.
+BODY_TIMEOUT = 10.0
+
+
+class _BodyTooLargeError(Exception):
+    """The body is larger than MAX_WEBHOOK_BODY."""
+
+
+async def _async_read_body(request: web.Request | MockRequest) -> bytes:
+    """The whole body, however many segments it arrives in, up to the limit.
+
+    ``request.content.read(n)`` returns what has arrived so far, not n bytes:
+    read until the end of the stream instead. Requests relayed by Home
+    Assistant Cloud or the websocket API are ``MockRequest``s whose body is
+    already in memory and which have no ``content_length``.
+    """
+    if isinstance(request, MockRequest):
+        body = await request.content.read()
+    else:
+        if (request.content_length or 0) > MAX_WEBHOOK_BODY:
+            raise _BodyTooLargeError
+        received = bytearray()
+        async with asyncio.timeout(BODY_TIMEOUT):
+            async for chunk in request.content.iter_any():
+                received += chunk
+                if len(received) > MAX_WEBHOOK_BODY:
+                    raise _BodyTooLargeError
+        body = bytes(received)
+    if len(body) > MAX_WEBHOOK_BODY:
+        raise _BodyTooLargeError
+    return body
 
 
 @dataclass(kw_only=True)
@@ -96,7 +133,9 @@ class MotionInput:
                 webhook_id,
                 self._async_handle_webhook,
                 local_only=options.get(CONF_WEBHOOK_LOCAL_ONLY, True),
-                allowed_methods=["POST"],
+                # Every method but HEAD (which Home Assistant answers itself):
+                # see _async_handle_webhook.
+                allowed_methods=sorted(set(SUPPORTED_METHODS) - {METH_HEAD}),
             )
         if topic := options.get(CONF_MQTT_TOPIC):
             await self._async_subscribe_mqtt(topic)
@@ -139,14 +178,22 @@ class MotionInput:
     # Input -------------------------------------------------------------------
 
     async def _async_handle_webhook(
-        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request | MockRequest
     ) -> web.Response:
-        """Take one Sensor Logger HTTP push."""
-        if (request.content_length or 0) > MAX_WEBHOOK_BODY:
+        """Take one Sensor Logger HTTP push (or one relayed by HA Cloud/websocket)."""
+        if request.method != METH_POST:
+            # Registered for every method so that Home Assistant's webhook
+            # component never logs the secret id for a stray GET or PUT.
+            return self._reject(HTTPStatus.METHOD_NOT_ALLOWED, "method_not_allowed")
+        try:
+            body = await _async_read_body(request)
+        except _BodyTooLargeError:
             return self._reject(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
-        body = await request.content.read(MAX_WEBHOOK_BODY + 1)
-        if len(body) > MAX_WEBHOOK_BODY:
-            return self._reject(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
+        except TimeoutError:
+            return self._reject(HTTPStatus.REQUEST_TIMEOUT, "incomplete_body")
+        except (ClientPayloadError, ConnectionError) as err:
+            _LOGGER.debug("%s: motion body cut short: %r", self._entry.title, err)
+            return self._reject(HTTPStatus.BAD_REQUEST, "incomplete_body")
         status, reason = self.async_ingest(body)
         if status is not HTTPStatus.OK:
             return self._reject(status, reason)
@@ -167,8 +214,10 @@ class MotionInput:
     def async_ingest(self, raw: bytes) -> tuple[HTTPStatus, str]:
         """Validate one message and run the detector on it; never raises."""
         try:
-            data: Any = json.loads(raw)
-        except ValueError, UnicodeDecodeError:
+            # orjson: a C parser with a nesting limit (1024), so a body nested
+            # 100,000 deep is an error here, not a RecursionError.
+            data: Any = json_loads(raw)
+        except ValueError, UnicodeDecodeError, RecursionError:
             return HTTPStatus.BAD_REQUEST, "invalid_json"
         try:
             batch = parse_message(data)

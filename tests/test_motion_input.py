@@ -1,0 +1,161 @@
+"""The motion input as real clients reach it: segmented, relayed, malformed, nested."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
+
+from homeassistant.core import HomeAssistant
+
+from .common import STATION_DATA, STATION_OPTIONS, async_add_station
+from .sensorlogger import message
+
+if TYPE_CHECKING:
+    from .mosquitto import MosquittoBroker
+
+pytest_plugins = ["tests.mosquitto"]
+
+WEBHOOK_ID = "retro-walk-motion-input-test"
+URL = f"/api/webhook/{WEBHOOK_ID}"
+OPTIONS: dict[str, Any] = {
+    **STATION_OPTIONS,
+    "webhook_enabled": True,
+    "webhook_id": WEBHOOK_ID,
+    "webhook_local_only": True,
+}
+TOPIC = "sensorlogger/nested"
+NESTED = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.fixture
+async def station(hass: HomeAssistant) -> MockConfigEntry:
+    """A station with its Sensor Logger webhook on."""
+    return await async_add_station(hass, STATION_DATA, options=OPTIONS)
+
+
+def _stats(station: MockConfigEntry) -> Any:
+    return station.runtime_data.safety.motion.stats
+
+
+async def test_a_body_in_many_small_chunks_is_read_whole(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """A phone's push arrives in TCP segments: all of them make the message."""
+    body = json.dumps(message(0, count=50)).encode()
+    assert len(body) > 6000
+
+    async def segments() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 1448):
+            yield body[start : start + 1448]
+
+    client = await hass_client_no_auth()
+    response = await client.post(URL, data=segments())
+    assert response.status == 200, await response.text()
+    assert _stats(station).samples == 50
+
+
+async def test_a_deeply_nested_body_is_refused_without_a_traceback(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = await hass_client_no_auth()
+    for _ in range(3):
+        response = await client.post(URL, data=NESTED)
+        assert response.status == 400
+        assert (await response.json())["error"] == "invalid_json"
+    assert "Traceback" not in caplog.text
+    assert "RecursionError" not in caplog.text
+    assert caplog.text.count("rejected a motion message (invalid_json)") == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+async def test_other_methods_are_refused_without_logging_the_secret(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+) -> None:
+    client = await hass_client_no_auth()
+    response = await client.request(method, URL)
+    assert response.status == 405
+    assert not [
+        record
+        for record in caplog.records
+        if record.levelno >= logging.INFO
+        and record.name != "aiohttp.access"
+        and WEBHOOK_ID in record.getMessage()
+    ]
+    assert _stats(station).rejected["method_not_allowed"] == 1
+    # HEAD stays Home Assistant's: a website may check that the URL exists.
+    assert (await client.head(URL)).status == 200
+
+
+async def test_a_push_relayed_over_the_websocket_api(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """HA Cloud and the websocket API hand the handler a MockRequest."""
+    ws = await hass_ws_client(hass)
+    await ws.send_json_auto_id(
+        {
+            "type": "webhook/handle",
+            "webhook_id": WEBHOOK_ID,
+            "method": "POST",
+            "body": json.dumps(message(0)),
+        }
+    )
+    result = (await ws.receive_json())["result"]
+    assert result["status"] == 200, result
+    assert json.loads(result["body"])["accepted"] is True
+    assert _stats(station).samples == 20
+
+    await ws.send_json_auto_id(
+        {
+            "type": "webhook/handle",
+            "webhook_id": WEBHOOK_ID,
+            "method": "POST",
+            "body": "x" * (1024 * 1024 + 1),
+        }
+    )
+    result = (await ws.receive_json())["result"]
+    assert result["status"] == 413
+
+
+async def test_a_deeply_nested_mqtt_payload_is_refused(
+    hass: HomeAssistant,
+    mosquitto_broker: MosquittoBroker,
+    mqtt_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Through a real Mosquitto broker and Home Assistant's MQTT client."""
+    station = await async_add_station(
+        hass, STATION_DATA, options={**STATION_OPTIONS, "mqtt_topic": TOPIC}
+    )
+    await mosquitto_broker.async_sync_subscriptions(hass)
+    await mosquitto_broker.async_publish(TOPIC, NESTED, qos=1)
+    await mosquitto_broker.async_publish(TOPIC, json.dumps(message(0)), qos=1)
+    stats = _stats(station)
+    for _ in range(200):
+        await hass.async_block_till_done()
+        if stats.messages and stats.rejected:
+            break
+        await asyncio.sleep(0.01)
+    assert stats.rejected["invalid_json"] == 1
+    assert stats.messages == 1  # the good one after it
+    assert "Traceback" not in caplog.text
