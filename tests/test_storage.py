@@ -10,6 +10,8 @@ from freezegun.api import FrozenDateTimeFactory
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.retro_walk.const import DOMAIN
+from custom_components.retro_walk.history import SAVE_DELAY
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -94,6 +96,31 @@ async def test_restart_mid_session(
     ]
 
 
+async def test_a_running_session_is_saved_every_ten_seconds(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A crash (kill -9) loses at most SAVE_DELAY of a running session.
+
+    The station asks for a save every second; those requests used to postpone
+    the delayed write forever, so nothing after the start was ever stored.
+    """
+    await async_load_entry(hass, mock_config_entry)
+    await async_call(hass, "start_session")
+    session = mock_config_entry.runtime_data.coordinator.session
+    assert session is not None
+    for _ in range(40):
+        await async_tick(hass, freezer, 1)
+        stored = hass_storage[_key(mock_config_entry)]["data"]["active"]
+        # What is on disk is never more than one save period (plus the tick
+        # that asked for it) behind the walking done.
+        lag = session.metrics.active_time - stored["metrics"]["active_time"]
+        assert lag <= SAVE_DELAY + 1, lag
+    assert session.metrics.active_time >= 39
+
+
 async def test_crash_mid_session(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
@@ -166,6 +193,56 @@ async def test_unreadable_file_is_set_aside(
     assert issue is not None
     assert issue.translation_placeholders["path"].startswith(replace.call_args[0][1])
     assert hass.states.get(STATE).state == "idle"
+
+
+async def test_the_unreadable_repair_goes_after_a_good_load(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    with (
+        patch(
+            "custom_components.retro_walk.history.RetroWalkStore.async_load",
+            side_effect=HomeAssistantError("permission denied"),
+        ),
+        patch("custom_components.retro_walk.history.os.replace"),
+    ):
+        await async_load_entry(hass, mock_config_entry)
+    issue_id = f"storage_unreadable_{mock_config_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id)
+    # The new history reads fine at the next start: the repair is done.
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_history_from_a_newer_version_is_left_untouched(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A downgrade: the station runs, the newer file is never written over."""
+    newer = {
+        "version": 2,
+        "minor_version": 1,
+        "key": _key(mock_config_entry),
+        "data": {"sessions": [RECORD], "walkers": ["from the future"]},
+    }
+    hass_storage[_key(mock_config_entry)] = copy.deepcopy(newer)
+    await async_load_entry(hass, mock_config_entry)
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"storage_newer_version_{mock_config_entry.entry_id}"
+    )
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    await async_call(hass, "start_session")
+    await async_tick(hass, freezer, 15)
+    await async_call(hass, "stop_session")
+    await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    assert hass_storage[_key(mock_config_entry)] == newer
 
 
 async def test_unmovable_file_is_never_overwritten(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 import logging
 import os
 from typing import Any
 
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, UnsupportedStorageVersionError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -20,9 +22,13 @@ _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
 STORAGE_MINOR_VERSION = 1
+# A running session is written at least this often, so a crash (kill -9, power
+# loss) loses at most this much of it. Saves requested meanwhile (every tick)
+# join the pending one instead of postponing it.
 SAVE_DELAY = 10.0
 
 ISSUE_STORAGE_UNREADABLE = "storage_unreadable"
+ISSUE_STORAGE_NEWER = "storage_newer_version"
 ISSUE_RECORDS_UNREADABLE = "records_unreadable"
 
 
@@ -74,24 +80,57 @@ class HistoryStore:
             atomic_writes=True,
         )
         self._writable = True
+        self._pending_save: CALLBACK_TYPE | None = None
         self.history = StationHistory()
 
     async def async_load(self) -> StationHistory:
         """Load the history; report and work around anything unreadable."""
         try:
             raw = await self._store.async_load()
+        except UnsupportedStorageVersionError as err:
+            self._async_refuse_newer(err)
+            return self.history
         except (HomeAssistantError, OSError, KeyError, TypeError, ValueError) as err:
             await self._async_set_aside(err)
             return self.history
-        if raw is None:
-            return self.history
-        if not isinstance(raw, dict):
+        if raw is not None and not isinstance(raw, dict):
             await self._async_set_aside(
                 TypeError(f"expected an object, got {type(raw).__name__}")
             )
             return self.history
-        self.history = self._parse(raw)
+        # Read (or nothing there yet): an earlier problem is over.
+        for issue in (ISSUE_STORAGE_UNREADABLE, ISSUE_STORAGE_NEWER):
+            ir.async_delete_issue(self._hass, DOMAIN, f"{issue}_{self._entry_id}")
+        if raw is not None:
+            self.history = self._parse(raw)
         return self.history
+
+    @callback
+    def _async_refuse_newer(self, err: UnsupportedStorageVersionError) -> None:
+        """A newer Retro Walk wrote the file (a downgrade): leave it untouched.
+
+        The station runs, but nothing is written over the file, so going back
+        to the newer version finds every session where it was.
+        """
+        self._writable = False
+        _LOGGER.error(
+            "The history of %s was written by a newer version of Retro Walk (%s); "
+            "it is left untouched and nothing is saved until Retro Walk is updated",
+            self._station_name,
+            err,
+        )
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            f"{ISSUE_STORAGE_NEWER}_{self._entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_STORAGE_NEWER,
+            translation_placeholders={
+                "station": self._station_name,
+                "path": self._store.path,
+            },
+        )
 
     def _parse(self, raw: dict[str, Any]) -> StationHistory:
         history = StationHistory()
@@ -176,13 +215,32 @@ class HistoryStore:
             "unreadable": list(history.unreadable),
         }
 
+    @callback
     def async_schedule_save(self) -> None:
-        """Save soon (coalesces frequent updates)."""
-        if self._writable:
-            self._store.async_delay_save(self._data, SAVE_DELAY)
+        """Save within SAVE_DELAY; later requests never postpone a pending save.
+
+        (Store.async_delay_save restarts its delay on every call: called every
+        second by a running session, it would never write.)
+        """
+        if self._writable and self._pending_save is None:
+            self._pending_save = async_call_later(
+                self._hass, SAVE_DELAY, self._async_save_pending
+            )
+
+    async def _async_save_pending(self, _now: datetime) -> None:
+        self._pending_save = None
+        await self.async_save()
+
+    @callback
+    def async_cancel_pending_save(self) -> None:
+        """Forget a scheduled save (the station unloads after saving)."""
+        if self._pending_save is not None:
+            self._pending_save()
+            self._pending_save = None
 
     async def async_save(self) -> None:
-        """Save now (session ended, state changed)."""
+        """Save now (session ended, state changed); covers a pending save."""
+        self.async_cancel_pending_save()
         if self._writable:
             await self._store.async_save(self._data())
 
