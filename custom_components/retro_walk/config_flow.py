@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from uuid import uuid4
 
@@ -258,6 +259,8 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_NAME] = "name_required"
             elif self._name_taken(slug):
                 errors[CONF_NAME] = "name_taken"
+            elif not_finite := _non_finite(user_input):
+                errors.update(not_finite)
             else:
                 if user_input[CONF_TREADMILL_TYPE] != TreadmillType.FTMS:
                     # A station without a Bluetooth machine has nothing of its
@@ -365,6 +368,8 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_NAME] = "name_required"
             elif self._name_taken(slug):
                 errors[CONF_NAME] = "name_taken"
+            elif not_finite := _non_finite(user_input):
+                errors.update(not_finite)
             else:
                 data = {
                     key: value
@@ -399,7 +404,8 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
         # An FTMS station keeps its machine (its unique id is the machine's
         # address); other stations can switch between the other kinds.
         is_ftms = entry.data[CONF_TREADMILL_TYPE] == TreadmillType.FTMS
-        if user_input is not None:
+        errors = _non_finite(user_input or {})
+        if user_input is not None and not errors:
             self._data = {**entry.data, **user_input}
             if user_input.get(CONF_TREADMILL_TYPE) == TreadmillType.LINKED:
                 return await self.async_step_linked()
@@ -424,6 +430,7 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
             ),
             description_placeholders={"station": entry.title},
+            errors=errors,
         )
 
 
@@ -519,7 +526,8 @@ class RetroWalkOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Warm-up, cool-down and forward speed."""
-        if user_input is not None:
+        errors = _non_finite(user_input or {})
+        if user_input is not None and not errors:
             self._options = {**self.config_entry.options, **user_input}
             return await self.async_step_safety()
         options = self.config_entry.options
@@ -560,7 +568,7 @@ class RetroWalkOptionsFlow(OptionsFlowWithReload):
             schema = schema.extend(
                 _remote_control(default=options.get(CONF_REMOTE_CONTROL, False))
             )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
 
     async def async_step_safety(
         self, user_input: dict[str, Any] | None = None
@@ -569,9 +577,10 @@ class RetroWalkOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             topic = str(user_input.get(CONF_MQTT_TOPIC, "")).strip()
+            errors = _non_finite(user_input)
             if topic and not _valid_topic(topic):
                 errors[CONF_MQTT_TOPIC] = "invalid_topic"
-            else:
+            if not errors:
                 options = {
                     key: value
                     for key, value in {**self._options, **user_input}.items()
@@ -635,6 +644,19 @@ SAFETY_OPTIONAL = (
 
 
 MAX_TOPIC_BYTES = 65535
+
+
+def _non_finite(user_input: dict[str, Any]) -> dict[str, str]:
+    """A form error for each number that is NaN or infinite.
+
+    Number selectors coerce the string "nan" to a float NaN, which then
+    passes their range checks (every comparison with NaN is false).
+    """
+    return {
+        key: "not_finite"
+        for key, value in user_input.items()
+        if isinstance(value, float) and not math.isfinite(value)
+    }
 
 
 def _valid_topic(topic: str) -> bool:

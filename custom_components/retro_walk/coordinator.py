@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable
+import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 import logging
@@ -61,6 +62,7 @@ from .session import (
     SessionState,
     WeeklySummary,
     cap_speed,
+    finite,
     suggest_backward_minutes,
     weekly_summary,
 )
@@ -117,6 +119,14 @@ class StationStatus:
     def active(self) -> bool:
         """Whether a session is under way (moving or halted)."""
         return self.state not in (SessionState.IDLE, SessionState.FINISHED)
+
+
+def _finite_or_refuse(value: object) -> float:
+    """A finite float, or a translated validation error (NaN, inf, junk)."""
+    try:
+        return finite(value)
+    except TypeError, ValueError:
+        raise _translated_error("not_finite", {"value": str(value)}) from None
 
 
 def _translated_error(
@@ -221,20 +231,26 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
     def backward_minutes(self) -> float:
         """Target backward minutes of a new session (the suggestion by default)."""
         value = self._settings.get(SETTING_BACKWARD_MINUTES)
-        if isinstance(value, int | float):
-            return min(max(float(value), MIN_BACKWARD_MINUTES), MAX_BACKWARD_MINUTES)
+        with contextlib.suppress(TypeError, ValueError):
+            # Stored settings are checked too (a NaN once dropped the phase).
+            return min(max(finite(value), MIN_BACKWARD_MINUTES), MAX_BACKWARD_MINUTES)
         return suggest_backward_minutes(self.records, self.experience)
 
     @property
     def backward_speed(self) -> float:
         """Backward belt speed of a new session, within the walker's cap."""
         value = self._settings.get(SETTING_BACKWARD_SPEED)
-        if not isinstance(value, int | float):
-            value = DEFAULT_BACKWARD_SPEED_KMH[self.experience]
-        return cap_speed(float(value), self.experience)
+        try:
+            return cap_speed(finite(value), self.experience)
+        except TypeError, ValueError:
+            return cap_speed(
+                DEFAULT_BACKWARD_SPEED_KMH[self.experience], self.experience
+            )
 
     async def async_set_setting(self, key: str, value: str | float) -> None:
         """Change what the next session does (program, minutes, speed)."""
+        if not isinstance(value, str):
+            value = _finite_or_refuse(value)
         self._settings[key] = value
         await self.history_store.async_save()
         self.async_set_updated_data(self._status())
@@ -804,6 +820,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     async def async_set_belt_speed(self, speed: float) -> None:
         """Set the belt speed by hand, within the walker's cap."""
+        speed = _finite_or_refuse(speed)
         if not self.treadmill.remote_control:
             raise _translated_error("remote_control_off")
         if speed > self.speed_cap:
@@ -822,6 +839,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     async def async_set_incline(self, incline: float) -> None:
         """Set the belt's incline (FTMS treadmills with remote control)."""
+        incline = _finite_or_refuse(incline)
         treadmill = self.treadmill
         if not treadmill.remote_control or not isinstance(treadmill, FtmsTreadmill):
             raise _translated_error("remote_control_off")

@@ -125,8 +125,31 @@ class SessionError(Exception):
 
 
 def cap_speed(speed: float, experience: Experience) -> float:
-    """Clamp a belt speed (km/h) to what the walker's experience allows."""
-    return round(min(max(speed, MIN_SPEED_KMH), SPEED_CAP_KMH[experience]), 2)
+    """Clamp a belt speed (km/h) to what the walker's experience allows.
+
+    NaN passes every comparison, so it is refused rather than clamped (it once
+    drove a simulated belt to -7 km/h).
+    """
+    return round(min(max(finite(speed), MIN_SPEED_KMH), SPEED_CAP_KMH[experience]), 2)
+
+
+def finite(value: object) -> float:
+    """``value`` as a finite float, or an error as ``float()`` would raise.
+
+    TypeError when it is not a number or a string; ValueError when it is NaN,
+    infinite or an unreadable string.
+
+    Every number that comes from outside (a service call, stored data) goes
+    through this before it can reach a belt or a metric.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        msg = f"not a number: {value!r}"
+        raise TypeError(msg)
+    number = float(value)
+    if not math.isfinite(number):
+        msg = f"not a finite number: {value!r}"
+        raise ValueError(msg)
+    return number
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -317,7 +340,7 @@ class SafetyEvent:
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Restore; raises KeyError/ValueError/TypeError on bad data."""
         return cls(
-            at=float(data["at"]), kind=str(data["kind"]), tier=int(data.get("tier", 1))
+            at=finite(data["at"]), kind=str(data["kind"]), tier=int(data.get("tier", 1))
         )
 
 
@@ -590,8 +613,8 @@ class Session:
         segments = tuple(
             Segment(
                 kind=PhaseKind(s["kind"]),
-                duration=float(s["duration"]),
-                speed=float(s["speed"]),
+                duration=finite(s["duration"]),
+                speed=finite(s["speed"]),
             )
             for s in data["segments"]
         )
@@ -600,7 +623,7 @@ class Session:
             raise ValueError(msg)
         metrics = SessionMetrics(**data["metrics"])
         for name in _FLOAT_METRICS:
-            setattr(metrics, name, float(getattr(metrics, name)))
+            setattr(metrics, name, finite(getattr(metrics, name)))
         metrics.pauses = int(metrics.pauses)
         metrics.safety_pauses = int(metrics.safety_pauses)
         state = SessionState(data["state"])
@@ -617,18 +640,18 @@ class Session:
         return cls(
             program=ProgramKind(data["program"]),
             segments=segments,
-            body_mass=float(data["body_mass"]),
-            started_at=float(data["started_at"]),
-            target_backward_minutes=float(data["target_backward_minutes"]),
+            body_mass=finite(data["body_mass"]),
+            started_at=finite(data["started_at"]),
+            target_backward_minutes=finite(data["target_backward_minutes"]),
             session_id=str(data["session_id"]),
             state=state,
             segment_index=segment_index,
-            segment_elapsed=float(data["segment_elapsed"]),
+            segment_elapsed=finite(data["segment_elapsed"]),
             metrics=metrics,
-            last_update=float(data["last_update"]),
-            ended_at=None if ended_at is None else float(ended_at),
+            last_update=finite(data["last_update"]),
+            ended_at=None if ended_at is None else finite(ended_at),
             end_reason=None if end_reason is None else EndReason(end_reason),
-            paused_since=None if paused_since is None else float(paused_since),
+            paused_since=None if paused_since is None else finite(paused_since),
             safety_events=[
                 SafetyEvent.from_dict(event) for event in data.get("safety_events", [])
             ],
@@ -684,16 +707,16 @@ class SessionRecord:
         return cls(
             session_id=str(data["session_id"]),
             program=ProgramKind(data["program"]),
-            started_at=float(data["started_at"]),
-            ended_at=float(data["ended_at"]),
+            started_at=finite(data["started_at"]),
+            ended_at=finite(data["ended_at"]),
             end_reason=EndReason(data["end_reason"]),
-            target_backward_minutes=float(data["target_backward_minutes"]),
-            active_time=float(data["active_time"]),
-            backward_time=float(data["backward_time"]),
-            forward_time=float(data["forward_time"]),
-            backward_distance=float(data["backward_distance"]),
-            distance=float(data["distance"]),
-            energy=float(data["energy"]),
+            target_backward_minutes=finite(data["target_backward_minutes"]),
+            active_time=finite(data["active_time"]),
+            backward_time=finite(data["backward_time"]),
+            forward_time=finite(data["forward_time"]),
+            backward_distance=finite(data["backward_distance"]),
+            distance=finite(data["distance"]),
+            energy=finite(data["energy"]),
             pauses=int(data["pauses"]),
             safety_pauses=int(data["safety_pauses"]),
             safety_events=tuple(
