@@ -72,9 +72,19 @@ jitter. Each tier fires at most once per ``refractory_s`` (tier 3 once per
 ``unsteady_refractory_s``); every rule is edge triggered, so a condition
 that stays true (lying still) fires once. For the first second of a stream
 the gravity estimate is still converging: tilt and vertical speed count as
-zero. Samples not newer than the last one seen are ignored (a message
-delivered twice or late); a gap longer than ``max_gap_s`` restarts the
-short-term state but keeps the calibration.
+zero.
+
+Which samples are used is the sample clock's decision (``clock.py``): not
+newer than the newest one used (a message delivered twice or late), a lone
+jump ahead, or, given the receive time, too far from it: dropped and counted
+in ``dropped``. A gap longer than ``max_gap_s`` restarts the short-term state
+(filters, runs, gait windows) but keeps the calibration once it is complete;
+a gap before that restarts the calibration too, so the upright reference
+comes from one unbroken stretch (a stale first message cannot set it). Holes
+longer than ``clock.CONTINUITY_S`` restart the gait windows (the grid does
+not interpolate across them), so the work per message is bounded by its
+samples, not by the time they span; ``work`` counts it (rows through the
+per-sample pipeline, gait grid points and window rows, feature rows).
 
 The defaults come from ``scripts/evaluate --tune`` on the tuning half of the
 evaluation data; ``docs/evaluation.md`` has the protocol and the results.
@@ -82,6 +92,7 @@ evaluation data; ``docs/evaluation.md`` has the protocol and the results.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import IntEnum
 import itertools
@@ -91,6 +102,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from .clock import SampleClock
 from .gait import GaitTracker, GaitWindow
 from .samples import SampleBatch
 from .signals import (
@@ -120,6 +132,8 @@ _SETTLE_S: Final = 1.0
 """… and tilt and vertical speed count as zero this long, while it converges."""
 _EPS: Final = 0.005
 """s: durations count as reached within this (client clock jitter)."""
+_TAIL_ROWS: Final = 512
+"""Most rows kept for the features' look-back (0.5 s at 1 kHz)."""
 
 
 class Tier(IntEnum):
@@ -244,13 +258,18 @@ class Detector:
             self.config.gait_hop_s,
             self.config.gait_min_std_g,
         )
+        self.clock = SampleClock()
         self.reset()
 
     def reset(self) -> None:
         """Start a new session: forget everything, calibrate again."""
+        self.clock.reset()
+        self.work = 0
+        """Rows processed so far (see the module docstring): a cost measure."""
         self._origin_ns: int | None = None
         self._last_ns: int | None = None
         self._stream: _Stream | None = None
+        self._calibration_start_s = 0.0
         self._ref_sum = np.zeros(3)
         self._ref_norm_sum = 0.0
         self._ref_count = 0
@@ -266,8 +285,14 @@ class Detector:
         return (
             self._origin_ns is not None
             and self._last_ns is not None
-            and (self._last_ns - self._origin_ns) / _NS >= self.config.calibration_s
+            and (self._last_ns - self._origin_ns) / _NS - self._calibration_start_s
+            >= self.config.calibration_s
         )
+
+    @property
+    def dropped(self) -> Counter[str]:
+        """Samples the clock refused, by reason (``clock.DROP_REASONS``)."""
+        return self.clock.dropped
 
     @property
     def baseline_ready(self) -> bool:
@@ -279,19 +304,24 @@ class Detector:
         """Time of the newest sample processed, epoch ns."""
         return self._last_ns
 
-    def process(self, batch: SampleBatch) -> list[Detection]:
-        """Run the samples of one batch; detections come in time order."""
-        times = batch.time_ns
-        start = 0
-        if self._last_ns is not None:
-            start = int(np.searchsorted(times, self._last_ns, side="right"))
-        if start >= times.shape[0]:
+    def process(
+        self, batch: SampleBatch, *, received_ns: int | None = None
+    ) -> list[Detection]:
+        """Run the samples of one batch; detections come in time order.
+
+        ``received_ns``: when the message arrived, epoch ns by the receiver's
+        clock; samples implausibly far from it are dropped (``clock.py``).
+        ``None`` trusts the recorded times (replay, evaluation).
+        """
+        times, rows = self.clock.admit(
+            batch.time_ns, np.concatenate((batch.acc, batch.gyro), axis=1), received_ns
+        )
+        if times.shape[0] == 0:
             return []
         if self._origin_ns is None:
-            self._origin_ns = int(times[start])
-        times = times[start:]
-        acc = batch.acc[start:]
-        gyro = batch.gyro[start:]
+            self._origin_ns = int(times[0])
+        acc = rows[:, :3]
+        gyro = rows[:, 3:]
         max_gap = int(self.config.max_gap_s * _NS)
         cuts = [0, *(int(i) + 1 for i in np.flatnonzero(np.diff(times) > max_gap))]
         cuts.append(times.shape[0])
@@ -311,8 +341,14 @@ class Detector:
         cfg = self.config
         origin = self._origin_ns if self._origin_ns is not None else int(times[0])
         ts = (times - origin) / _NS
+        self.work += int(ts.shape[0])
         stream = self._stream
         if stream is None or ts[0] - stream.last_s > cfg.max_gap_s:
+            if (
+                stream is not None
+                and stream.last_s - self._calibration_start_s < cfg.calibration_s
+            ):
+                self._restart_calibration(float(ts[0]))
             stream = self._stream = _Stream(
                 start_s=float(ts[0]), last_s=float(ts[0]), gravity=acc[0].copy()
             )
@@ -354,13 +390,26 @@ class Detector:
         )
         detections = self._rules(stream, signals)
         detections += self._unsteady(stream, signals, vertical / STANDARD_GRAVITY)
-        tail = np.concatenate(
-            (stream.tail, np.stack((ts, acc_g, rate), axis=1)), axis=0
-        )
-        stream.tail = tail[tail[:, 0] >= ts[-1] - _FEATURE_LOOKBACK_S]
+        recent = ts >= ts[-1] - _FEATURE_LOOKBACK_S
+        start = max(int(np.argmax(recent)), ts.shape[0] - _TAIL_ROWS)
+        tail = np.stack((ts[start:], acc_g[start:], rate[start:]), axis=1)
+        if start == 0:
+            old = stream.tail
+            tail = np.concatenate(
+                (old[old[:, 0] >= ts[-1] - _FEATURE_LOOKBACK_S], tail), axis=0
+            )[-_TAIL_ROWS:]
+            self.work += int(old.shape[0])
+        stream.tail = tail
         stream.last_s = float(ts[-1])
         detections.sort(key=lambda detection: detection.time_ns)
         return detections
+
+    def _restart_calibration(self, start_s: float) -> None:
+        """Calibrate afresh from ``start_s`` (a gap before calibration ended)."""
+        self._calibration_start_s = start_s
+        self._ref_sum = np.zeros(3)
+        self._ref_norm_sum = 0.0
+        self._ref_count = 0
 
     def _calibrate(
         self,
@@ -371,7 +420,9 @@ class Detector:
         down: FloatArray,
     ) -> tuple[FloatArray, FloatArray]:
         """Tilt (degrees) from the upright reference, and the gravity magnitude."""
-        use = (ts < self.config.calibration_s) & (rate < _CALIBRATION_MAX_RATE)
+        use = (ts - self._calibration_start_s < self.config.calibration_s) & (
+            rate < _CALIBRATION_MAX_RATE
+        )
         if use.any():
             sums = self._ref_sum + np.cumsum(acc * use[:, None], axis=0)
             norm_sums = self._ref_norm_sum + np.cumsum(acc_norm * use)
@@ -385,10 +436,8 @@ class Detector:
             # Before the first usable sample the estimate is its own reference.
             reference = np.where(known[:, None], reference, down)
             g_ref = np.where(known, norm_sums / np.maximum(counts, 1), acc_norm)
-        elif self._ref_count > 0:
-            reference = np.broadcast_to(
-                self._ref_sum / np.linalg.norm(self._ref_sum), down.shape
-            )
+        elif self._ref_count > 0 and (norm := float(np.linalg.norm(self._ref_sum))):
+            reference = np.broadcast_to(self._ref_sum / norm, down.shape)
             g_ref = np.full(ts.shape, self._ref_norm_sum / self._ref_count)
         else:
             reference = down
@@ -518,14 +567,22 @@ class Detector:
             )
         return detections
 
-    @staticmethod
-    def _features(stream: _Stream, s: _Signals, index: int) -> dict[str, float]:
+    def _features(self, stream: _Stream, s: _Signals, index: int) -> dict[str, float]:
         """Key values over the half second up to a detection."""
-        recent = np.concatenate(
-            (stream.tail, np.stack((s.ts, s.acc_g, s.rate), axis=1)[: index + 1]),
-            axis=0,
+        since = s.ts[index] - _FEATURE_LOOKBACK_S
+        start = int(np.searchsorted(s.ts[: index + 1], since, side="left"))
+        recent = np.stack(
+            (
+                s.ts[start : index + 1],
+                s.acc_g[start : index + 1],
+                s.rate[start : index + 1],
+            ),
+            axis=1,
         )
-        recent = recent[recent[:, 0] >= s.ts[index] - _FEATURE_LOOKBACK_S]
+        if start == 0:
+            recent = np.concatenate((stream.tail, recent), axis=0)
+            recent = recent[recent[:, 0] >= since]
+        self.work += int(recent.shape[0])
         return {
             "peak_gyro": round(float(recent[:, 2].max()), 3),
             "tilt_deg": round(float(s.tilt[index]), 1),
@@ -541,7 +598,10 @@ class Detector:
     ) -> list[Detection]:
         cfg = self.config
         detections = []
-        for index, window in self._gait.feed(s.ts, vertical_g):
+        before = self._gait.work
+        windows = self._gait.feed(s.ts, vertical_g)
+        self.work += self._gait.work - before
+        for index, window in windows:
             if not window.gait or s.ts[index] < self._gait_quiet_until:
                 stream.unsteady_run = 0
                 continue

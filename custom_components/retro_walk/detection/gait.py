@@ -2,7 +2,11 @@
 
 The vertical acceleration (along the gravity estimate, in g, gravity
 removed) is resampled onto a fixed ``GRID_HZ`` grid by linear interpolation,
-so irregular client timestamps and 50 or 100 Hz clients look the same. Every
+so irregular client timestamps and 50 or 100 Hz clients look the same. A hole
+longer than ``max_hole_s`` between samples is not interpolated: the windows
+start again after it, so the grid never holds more than a few points per
+sample and the work (``GaitTracker.work``) is bounded by the samples, not by
+the time they span. Every
 ``hop_s`` a ``window_s`` window is analysed:
 
 - gait or not: the standard deviation must reach ``min_std_g``
@@ -21,6 +25,7 @@ so irregular client timestamps and 50 or 100 Hz clients look the same. Every
 from __future__ import annotations
 
 from dataclasses import dataclass
+import itertools
 import math
 from typing import Final
 
@@ -37,6 +42,8 @@ _STEP_MIN_S: Final = 0.25
 _STEP_MIN_CORRELATION: Final = 0.2
 _PEAK_TOLERANCE: Final = 0.1
 _MAD_TO_SD: Final = 1.4826
+_MAX_HOLE_S: Final = 0.1
+"""s: the grid interpolates across shorter holes only (``clock.CONTINUITY_S``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,11 +157,20 @@ def _first_peak_near_max(corr: FloatArray, low: int, high: int) -> int:
 class GaitTracker:
     """Resamples one stream of samples and analyses its windows as they fill."""
 
-    def __init__(self, window_s: float, hop_s: float, min_std_g: float) -> None:
+    def __init__(
+        self,
+        window_s: float,
+        hop_s: float,
+        min_std_g: float,
+        max_hole_s: float = _MAX_HOLE_S,
+    ) -> None:
         """Set the window geometry; ``restart`` before the first samples."""
         self._window = round(window_s * GRID_HZ)
         self._hop = max(1, round(hop_s * GRID_HZ))
         self._min_std_g = min_std_g
+        self._max_hole_s = max_hole_s
+        self.work = 0
+        """Grid points made and window points analysed so far."""
         self.restart(0.0)
 
     def restart(self, start_s: float) -> None:
@@ -172,6 +188,26 @@ class GaitTracker:
         if math.isnan(self._last_value):
             self._last_value = float(vertical[0])
             self._last_s = float(ts[0])
+        previous = np.concatenate(([self._last_s], ts[:-1]))
+        holes = np.flatnonzero(ts - previous > self._max_hole_s)
+        if holes.shape[0] == 0:
+            return self._feed(ts, vertical, 0)
+        starts = holes.tolist()
+        results = self._feed(ts[: starts[0]], vertical[: starts[0]], 0)
+        for begin, end in itertools.pairwise([*starts, ts.shape[0]]):
+            self.restart(float(ts[begin]))
+            results += self._feed(ts[begin:end], vertical[begin:end], begin)
+        return results
+
+    def _feed(
+        self, ts: FloatArray, vertical: FloatArray, first_index: int
+    ) -> list[tuple[int, GaitWindow]]:
+        """``feed`` for samples without a hole; indices offset by ``first_index``."""
+        if ts.shape[0] == 0:
+            return []
+        if math.isnan(self._last_value):
+            self._last_value = float(vertical[0])
+            self._last_s = float(ts[0])
         step = 1.0 / GRID_HZ
         results: list[tuple[int, GaitWindow]] = []
         if ts[-1] >= self._next_s:
@@ -186,15 +222,17 @@ class GaitTracker:
             grid = np.concatenate((self._grid, values))
             before = self._produced
             self._produced += count
+            self.work += count
             window, hop = self._window, self._hop
             # Windows end when the grid count reaches window + j·hop.
             first = window + hop * max(0, -(-(before + 1 - window) // hop))
             for produced in range(first, self._produced + 1, hop):
                 end = grid.shape[0] - (self._produced - produced)
                 index = int(np.searchsorted(ts, grid_ts[produced - before - 1]))
+                self.work += window
                 results.append(
                     (
-                        min(index, ts.shape[0] - 1),
+                        first_index + min(index, ts.shape[0] - 1),
                         analyse(grid[end - window : end], self._min_std_g),
                     )
                 )
