@@ -94,7 +94,7 @@ def test_far_future_sample_does_not_stop_detection(
 ) -> None:
     motion = synthetic.with_event("stumble", 1)
     messages = recording(tmp_path, motion)
-    data, received_ns = messages[10]  # mid-session, before the stumble at 20 s
+    data, _received = messages[10]  # mid-session, before the stumble at 20 s
     last = max(item["time"] for item in data["payload"])
     bad = MAX_TIME if future_ns is None else last + future_ns
     data["payload"].append(sample("totalacceleration", bad, (0.1, 9.8, 0.2)))
@@ -177,7 +177,9 @@ def test_lying_first_message_in_time_is_used(tmp_path: Path) -> None:
 # --- Defect 3: sparse timestamps made the work grow with the time span -------
 
 
-def sparse_message(spacing_s: float, count: int = 320, pairs: bool = False) -> Message:
+def sparse_message(
+    spacing_s: float, count: int = 320, *, pairs: bool = False
+) -> Message:
     """About 93 KB of Android push, the samples ``spacing_s`` apart."""
     walk = synthetic.walking(20.0, seed=4)
     payload = []

@@ -6,9 +6,13 @@ evaluation and the benchmarks:
 - ``parse_message(data)`` turns one decoded Sensor Logger push message (a
   dict) into a ``SampleBatch`` or raises ``MessageError`` whose ``reason`` is a
   short key (see ``samples.py``).
-- ``Detector.process(batch)`` consumes samples in time order and returns the
-  detections that fired in that batch, each with the sample time where it
-  fired. Bounded memory, constant work per sample.
+- ``Detector.process(batch, *, received_ns=None)`` consumes samples in time
+  order and returns the detections that fired in that batch, each with the
+  sample time where it fired. ``received_ns`` (epoch ns, the receiver's clock
+  when the message arrived) lets the sample clock (``clock.py``) drop samples
+  implausibly far from it; ``Detector.dropped`` counts dropped samples by
+  reason. Bounded memory, work bounded by the samples (``Detector.work``),
+  not by the time they span.
 """
 
 from __future__ import annotations

@@ -55,8 +55,9 @@ is one of:
     ``messageId`` or an empty id.
 
 There is no "out of order" reason: order within a message is restored by
-sorting, and ``Detector.process`` ignores samples that are not newer than the
-last one it saw (a message delivered twice or late).
+sorting, and the detector's sample clock (``clock.py``) drops samples that are
+not newer than the last one it used (a message delivered twice or late) or
+not plausible in time.
 """
 
 from __future__ import annotations
