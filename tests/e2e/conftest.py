@@ -30,6 +30,7 @@ def prepare_hass_process(tmp_path: Path, python: str) -> HassProcess:
     """An onboarded config dir like the demo's, run by ``python``'s Home Assistant."""
     config_dir = tmp_path / "config"
     token_file = tmp_path / "token"
+    webhook_file = tmp_path / "webhook_id"
     port = free_port()
     subprocess.run(
         [
@@ -39,6 +40,8 @@ def prepare_hass_process(tmp_path: Path, python: str) -> HassProcess:
             str(config_dir),
             "--token-file",
             str(token_file),
+            "--webhook-id-file",
+            str(webhook_file),
             "--port",
             str(port),
         ],
@@ -53,6 +56,7 @@ def prepare_hass_process(tmp_path: Path, python: str) -> HassProcess:
         port=port,
         logs=tmp_path,
         python=python,
+        webhook_id=webhook_file.read_text(encoding="utf-8").strip(),
     )
 
 

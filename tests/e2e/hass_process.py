@@ -11,12 +11,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 import urllib.error
 import urllib.request
 
 import pytest
+
+from tests.sensorlogger import message
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,6 +48,8 @@ class HassProcess:
     logs: Path
     # The interpreter whose Home Assistant runs (another venv's for a release).
     python: str = sys.executable
+    # The demo station's Sensor Logger webhook.
+    webhook_id: str = ""
     proc: subprocess.Popen[bytes] | None = None
     runs: int = 0
     log_files: list[Path] = field(default_factory=list)
@@ -189,6 +194,25 @@ class HassProcess:
             body["language"] = language
         return self.request("POST", "/api/conversation/process", body)["response"]
 
+    @property
+    def webhook_path(self) -> str:
+        """The demo station's Sensor Logger webhook."""
+        return f"/api/webhook/{self.webhook_id}"
+
+    def push(self, body: Any) -> int:
+        """POST one motion message to the webhook; return the status."""
+        req = urllib.request.Request(
+            self.base_url + self.webhook_path,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as err:
+            return int(err.code)
+
     def state(self, entity_id: str) -> str:
         """Return an entity's state."""
         return str(self.get(f"/api/states/{entity_id}")["state"])
@@ -206,3 +230,41 @@ def wait_for[T](what: str, check: Callable[[], T], timeout: float) -> T:
         time.sleep(0.5)
         last = check()
     return last
+
+
+class MotionStream:
+    """A phone on the walker's back: pushes 100 Hz standing samples every 0.2 s.
+
+    Timestamps are the wall clock's, as Sensor Logger's are. Use it as a
+    context manager around a session on a station that watches its stream.
+    """
+
+    PERIOD = 0.2
+
+    def __init__(self, hass: HassProcess) -> None:
+        """Stream to ``hass``'s demo station (not started yet)."""
+        self._hass = hass
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.statuses: list[int] = []
+
+    def __enter__(self) -> Self:
+        """Start streaming."""
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop streaming."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        message_id = 0
+        while not self._stop.is_set():
+            message_id += 1
+            start = time.time_ns() - int(self.PERIOD * 1e9)
+            with contextlib.suppress(OSError):
+                self.statuses.append(
+                    self._hass.push(message(start, message_id=message_id))
+                )
+            self._stop.wait(self.PERIOD)

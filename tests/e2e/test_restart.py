@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import time
 from typing import Any
 
 import pytest
 
-from .hass_process import HassProcess, wait_for
+from .hass_process import HassProcess, MotionStream, wait_for
 
 DOMAIN = "retro_walk"
 SETUP_TIMEOUT = 60.0  # for the integration's entities to appear after RUNNING
@@ -130,3 +131,48 @@ def test_session_interrupted_by_restart(hass_process: HassProcess) -> None:
         f"\nstarts: {first_start:.1f} s and {second_start:.1f} s; "
         f"belt reached {speed} before the restart; {len(history_after)} session(s)"
     )
+
+
+def _seconds(hass: HassProcess, entity_id: str) -> float:
+    """A duration sensor's state in seconds, whatever unit it shows."""
+    state = hass.get(f"/api/states/{entity_id}")
+    unit = state["attributes"].get("unit_of_measurement")
+    factor = {"s": 1.0, "min": 60.0, "h": 3600.0}[unit]
+    return float(state["state"]) * factor
+
+
+def test_a_crash_loses_at_most_seconds_of_a_session(hass_process: HassProcess) -> None:
+    """kill -9 thirty seconds into a session: most of it is still there after."""
+    hass = hass_process
+    hass.start()
+    belt, session_state = _station_entities(hass)
+    elapsed = _find(_entities(hass), "_elapsed")
+
+    # The demo station watches its motion stream: keep one flowing.
+    with MotionStream(hass) as stream:
+        _start_until_moving(hass, belt)
+        walked = wait_for(
+            f"{elapsed} to reach 30 s",
+            lambda: (seconds := _seconds(hass, elapsed)) >= 30 and seconds,
+            BELT_TIMEOUT + 30,
+        )
+        assert hass.state(session_state) not in ("paused_by_safety", "paused")
+        hass.stop(signal.SIGKILL)  # no shutdown, no final save
+    assert 200 in stream.statuses
+
+    hass.start()
+    belt, session_state = _station_entities(hass)
+    state = wait_for(
+        f"{session_state} to be restored",
+        lambda: (
+            (s := hass.state(session_state)) not in ("unknown", "unavailable") and s
+        ),
+        SETUP_TIMEOUT,
+    )
+    assert state == "interrupted", f"{session_state} is {state!r} after the crash"
+    kept = _seconds(hass, elapsed)
+    # Saved at least every 10 s while running: at most that much is lost.
+    assert kept >= 18, f"{kept} s of the {walked} s walked survived the crash"
+    assert _speed(hass, belt) == 0
+    hass.stop()
+    print(f"\nkill -9 after {walked:.0f} s: {kept:.0f} s restored")  # noqa: T201
