@@ -332,6 +332,31 @@ async def test_motion_stream_lost_pauses_the_belt(
     assert hass.states.get(EVENT).attributes["kind"] == "stream_lost"
 
 
+async def test_stream_lost_counts_the_silence_in_this_session(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Regression: the silence counted from the previous session's last message."""
+    await _moving_session(hass, freezer, hass_client_no_auth)
+    await async_call(hass, "stop_session")
+    await async_tick(hass, freezer, 120)
+    # A new session whose phone never streams: silent since its start.
+    await async_call(hass, "start_session")
+    await async_tick(hass, freezer, 10)
+    assert hass.states.get(STATE).state == "paused_by_safety"
+    event = hass.states.get(EVENT).attributes
+    assert event["kind"] == "stream_lost"
+    assert event["silence_s"] == pytest.approx(10, abs=0.5)
+    # Resumed, the phone streams and stops: silent since its last message.
+    await async_call(hass, "resume_session")
+    await _stream(hass, freezer, hass_client_no_auth, 1)
+    await async_tick(hass, freezer, 1)
+    assert hass.states.get(STATE).state == "paused_by_safety"
+    assert hass.states.get(EVENT).attributes["silence_s"] == pytest.approx(1.2, abs=0.3)
+
+
 async def test_motion_stream_that_never_starts_pauses_the_belt(
     hass: HomeAssistant, station: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:

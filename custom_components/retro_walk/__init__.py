@@ -24,7 +24,7 @@ from .const import (
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator, RetroWalkData
 from .frontend import async_register_card
 from .history import HistoryStore
-from .safety import SafetyPolicy
+from .safety.runner import SafetyRunner
 from .services import async_setup_services
 from .treadmill import NoTreadmill, Treadmill
 from .treadmill.ftms import FtmsTreadmill
@@ -90,7 +90,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) ->
     coordinator = RetroWalkCoordinator(hass, entry, treadmill, history)
     await coordinator.async_setup()
     await coordinator.async_config_entry_first_refresh()
-    safety = SafetyPolicy(hass, entry, coordinator)
+    safety = SafetyRunner(hass, entry, coordinator)
     entry.runtime_data = RetroWalkData(
         coordinator=coordinator,
         treadmill=treadmill,

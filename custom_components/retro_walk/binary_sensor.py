@@ -63,7 +63,7 @@ BINARY_SENSORS: tuple[RetroWalkBinarySensorEntityDescription, ...] = (
         translation_key="partner_alert",
         device_class=BinarySensorDeviceClass.PROBLEM,
         is_on_fn=lambda coordinator: (
-            coordinator.config_entry.runtime_data.safety.alerts.pending
+            coordinator.config_entry.runtime_data.safety.alert_pending
         ),
     ),
 )

@@ -48,7 +48,9 @@ BUTTONS: tuple[RetroWalkButtonEntityDescription, ...] = (
     RetroWalkButtonEntityDescription(
         key="acknowledge_alert",
         translation_key="acknowledge_alert",
-        press_fn=lambda coordinator: coordinator.async_acknowledge_alert(),
+        press_fn=lambda coordinator: (
+            coordinator.config_entry.runtime_data.safety.async_acknowledge()
+        ),
     ),
     RetroWalkButtonEntityDescription(
         key="speed_up",

@@ -8,7 +8,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
@@ -41,9 +41,7 @@ from .const import (
     StationEvent,
 )
 from .history import HistoryStore
-
-if TYPE_CHECKING:
-    from .safety import SafetyPolicy
+from .safety.runner import SafetyRunner
 from .session import (
     DEFAULT_BACKWARD_SPEED_KMH,
     MAX_BACKWARD_MINUTES,
@@ -89,7 +87,7 @@ class RetroWalkData:
     coordinator: RetroWalkCoordinator
     treadmill: Treadmill
     history: HistoryStore
-    safety: SafetyPolicy
+    safety: SafetyRunner
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -661,11 +659,6 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         self._async_start_ticking()
         self._async_publish()
         await self.history_store.async_save()
-
-    async def async_acknowledge_alert(self) -> None:
-        """Answer the pending partner alert ("I'm OK") from Home Assistant."""
-        if not await self.config_entry.runtime_data.safety.alerts.async_answer("ok"):
-            raise _translated_error("no_pending_alert")
 
     @callback
     def async_note(self, kind: str, tier: int) -> None:

@@ -15,7 +15,7 @@ from .const import (
     CONF_WALKER_TARGETS,
 )
 from .coordinator import RetroWalkConfigEntry
-from .safety import SafetyPolicy
+from .safety.runner import SafetyRunner
 from .treadmill import Treadmill
 from .treadmill.ftms import FtmsTreadmill
 
@@ -55,9 +55,9 @@ def _treadmill(treadmill: Treadmill) -> dict[str, Any]:
     return async_redact_data(info, TO_REDACT)
 
 
-def _safety(safety: SafetyPolicy) -> dict[str, Any]:
+def _safety(safety: SafetyRunner) -> dict[str, Any]:
     motion = safety.motion
-    alert = safety.alerts.current
+    alert = safety.alert
     return {
         "motion": {
             "enabled": motion.enabled,

@@ -21,6 +21,7 @@ from aiohttp.hdrs import METH_HEAD, METH_POST
 
 from homeassistant.components import webhook
 from homeassistant.components.webhook import SUPPORTED_METHODS
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.util.aiohttp import MockRequest
@@ -37,8 +38,6 @@ from .detection import Detection, Detector, MessageError, parse_message
 
 if TYPE_CHECKING:
     from homeassistant.components.mqtt import ReceiveMessage
-
-    from .coordinator import RetroWalkConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -86,7 +85,6 @@ class MotionStats:
     messages: int = 0
     samples: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
-    last_message: float | None = None  # time.monotonic()
 
 
 class MotionInput:
@@ -95,7 +93,7 @@ class MotionInput:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: RetroWalkConfigEntry,
+        entry: ConfigEntry[Any],
         *,
         on_detection: Callable[[Detection], None],
         on_samples: Callable[[], None],
@@ -226,7 +224,6 @@ class MotionInput:
         stats = self.stats
         stats.messages += 1
         stats.samples += len(batch)
-        stats.last_message = time.monotonic()
         self._on_samples()
         if self.active:
             for detection in self.detector.process(batch):
