@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+import time
 from typing import Any
 from unittest.mock import patch
 
@@ -357,6 +358,79 @@ async def test_stream_lost_counts_the_silence_in_this_session(
     assert hass.states.get(EVENT).attributes["silence_s"] == pytest.approx(1.2, abs=0.3)
 
 
+def _from(body: dict[str, Any], **ids: str) -> dict[str, Any]:
+    """A message with other Sensor Logger ids (deviceId, sessionId)."""
+    return {**body, **ids}
+
+
+async def test_a_second_phone_is_refused_during_a_session(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The first phone of a session owns the stream until the session ends."""
+    stats = station.runtime_data.safety.motion.stats
+    await _moving_session(hass, freezer, hass_client_no_auth)
+    owner_messages = stats.messages
+    client = await hass_client_no_auth()
+    for _ in range(3):
+        response = await client.post(
+            URL, json=_from(message(5 * 10**9), deviceId="someone-elses-phone")
+        )
+        assert response.status == 409
+        assert (await response.json())["error"] == "other_device"
+    assert stats.rejected["other_device"] == 3
+    assert stats.messages == owner_messages
+    assert caplog.text.count("rejected a motion message (other_device)") == 1
+    # The other phone streaming does not hide the owner's silence.
+    for _ in range(6):
+        await _push(
+            hass_client_no_auth, _from(message(6 * 10**9), deviceId="someone-elses")
+        )
+        await async_tick(hass, freezer, 1)
+    assert hass.states.get(STATE).state == "paused_by_safety"
+    assert hass.states.get(EVENT).attributes["kind"] == "stream_lost"
+    # A new session is free for whichever phone speaks first.
+    await async_call(hass, "stop_session")
+    await async_call(hass, "start_session")
+    other = _from(message(7 * 10**9), deviceId="someone-elses-phone")
+    assert await _push(hass_client_no_auth, other) == 200
+    assert await _push(hass_client_no_auth, message(8 * 10**9)) == 409
+
+
+async def test_a_restarted_recording_recalibrates_the_detector(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Same phone, new Sensor Logger sessionId: taken, the detector starts over."""
+    motion = station.runtime_data.safety.motion
+    await _moving_session(hass, freezer, hass_client_no_auth)
+    with patch.object(Detector, "reset") as reset:
+        restarted = _from(message(5 * 10**9), sessionId="restarted-recording")
+        assert await _push(hass_client_no_auth, restarted) == 200
+        assert await _push(hass_client_no_auth, restarted) == 200
+    reset.assert_called_once()
+    assert motion.stats.restarts == 1
+    assert motion.stats.rejected == {}
+    assert hass.states.get(STATE).state == "warm_up"
+
+
+async def test_any_phone_is_counted_between_sessions(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    for device in ("phone-a", "phone-b"):
+        assert (
+            await _push(hass_client_no_auth, _from(message(0), deviceId=device)) == 200
+        )
+    assert station.runtime_data.safety.motion.stats.messages == 2
+
+
 async def test_motion_stream_that_never_starts_pauses_the_belt(
     hass: HomeAssistant, station: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -579,27 +653,34 @@ async def test_real_detector_free_fall_then_lying_through_the_webhook(
     hass: HomeAssistant,
     station: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
     notify: dict[str, list[ServiceCall]],
 ) -> None:
-    """The real detector: 0 g for 200 ms pauses; lying on the side alerts."""
+    """The real detector: 0 g for 200 ms pauses; lying on the side alerts.
+
+    The phone's clock is Home Assistant's: the detector checks sample times
+    against the time each message arrives.
+    """
     await async_call(hass, "start_session")
-    clock = 1_800_000_000 * 10**9
-    step = 10**9 // 5
+
+    async def push(**motion: tuple[float, float, float]) -> None:
+        """The last 200 ms, sent now; then time moves on by as much."""
+        batch = message(time.time_ns() - 2 * 10**8, **motion)
+        assert await _push(hass_client_no_auth, batch) == 200
+        freezer.tick(timedelta(seconds=0.2))
+        async_fire_time_changed_exact(hass)
+        await hass.async_block_till_done()
+
     for _ in range(60):  # 12 s upright: calibration
-        assert await _push(hass_client_no_auth, message(clock)) == 200
-        clock += step
+        await push()
     assert hass.states.get(STATE).state == "warm_up"
     # Free fall: the accelerometer (without gravity) cancels gravity.
-    await _push(hass_client_no_auth, message(clock, acc=(0.0, GRAVITY, 0.0)))
-    clock += step
-    await hass.async_block_till_done()
+    await push(acc=(0.0, GRAVITY, 0.0))
     assert hass.states.get(STATE).state == "paused_by_safety"
     assert hass.states.get(EVENT).attributes["kind"] == "free_fall"
     assert notify["partner"] == []
     # On the floor, on the side: gravity along x for 6 s.
     for _ in range(30):
-        await _push(hass_client_no_auth, message(clock, acc=(-GRAVITY, GRAVITY, 0.0)))
-        clock += step
-    await hass.async_block_till_done()
+        await push(acc=(-GRAVITY, GRAVITY, 0.0))
     assert hass.states.get(EVENT).attributes["event_type"] == "confirmed_fall"
     assert len(notify["partner"]) == 1

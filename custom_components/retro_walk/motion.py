@@ -1,8 +1,17 @@
 """Motion samples for a station: Sensor Logger over a webhook or MQTT.
 
 Every message goes through the same path: size check, JSON, validation
-(``detection.parse_message``), the station's detector. Bad input is answered
-with a 4xx and a rate-limited log line; it never raises into the event loop.
+(``detection.parse_message``), the stream's owner, the station's detector.
+Bad input is answered with a 4xx and a rate-limited log line; it never raises
+into the event loop.
+
+One phone per session: the first device (Sensor Logger ``deviceId``) heard
+during a session owns its stream until the session ends. Messages from any
+other device are refused (409 ``other_device``), counted and logged at most
+once a minute; they neither feed the detector nor keep the stream watchdog
+quiet. The owner's app restarting its recording (a new ``sessionId`` from the
+same device) is taken, and recalibrates the detector: the phone may have been
+put back on the walker another way.
 """
 
 from __future__ import annotations
@@ -85,6 +94,8 @@ class MotionStats:
     messages: int = 0
     samples: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    # The owner's app started a new recording mid-session (detector reset).
+    restarts: int = 0
 
 
 class MotionInput:
@@ -110,6 +121,8 @@ class MotionInput:
         self._last_log: dict[str, float] = {}
         self._webhook_id: str | None = None
         self._session_id: str | None = None
+        # The stream's owner in this session: (deviceId, sessionId).
+        self._owner: tuple[str, str] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -167,9 +180,14 @@ class MotionInput:
 
     @callback
     def async_set_session(self, session_id: str | None) -> None:
-        """Run the detector only during a session; a new session recalibrates."""
-        if session_id is not None and session_id != self._session_id:
-            self.detector.reset()
+        """Run the detector only during a session; a new session recalibrates.
+
+        A new session (or none) frees the stream for the next phone.
+        """
+        if session_id != self._session_id:
+            self._owner = None
+            if session_id is not None:
+                self.detector.reset()
         self._session_id = session_id
         self.active = session_id is not None
 
@@ -221,14 +239,38 @@ class MotionInput:
             batch = parse_message(data)
         except MessageError as err:
             return HTTPStatus.UNPROCESSABLE_ENTITY, err.reason
+        if not self._owns_stream(batch.device_id, batch.session_id):
+            return HTTPStatus.CONFLICT, "other_device"
         stats = self.stats
         stats.messages += 1
         stats.samples += len(batch)
         self._on_samples()
         if self.active:
-            for detection in self.detector.process(batch):
+            # When it arrived, for the detector's check of the phone's clock.
+            received_ns = time.time_ns()
+            for detection in self.detector.process(batch, received_ns=received_ns):
                 self._on_detection(detection)
         return HTTPStatus.OK, "ok"
+
+    def _owns_stream(self, device_id: str, session_id: str) -> bool:
+        """Whether a message of this phone's recording belongs to the stream.
+
+        Only a session pins an owner: between sessions any phone is counted.
+        """
+        if not self.active:
+            return True
+        owner = self._owner
+        if owner is not None and owner[0] != device_id:
+            return False
+        if owner is not None and owner[1] != session_id:
+            _LOGGER.info(
+                "%s: the phone started a new recording; recalibrating",
+                self._entry.title,
+            )
+            self.stats.restarts += 1
+            self.detector.reset()
+        self._owner = (device_id, session_id)
+        return True
 
     def _reject(self, status: HTTPStatus, reason: str) -> web.Response:
         self._log_rejected(reason)
