@@ -1,6 +1,11 @@
 """Run the evaluation: build recordings, replay them, score, print the tables.
 
     scripts/evaluate [--cache DIR] [--jobs N] [--split tune|test|both]
+                     [--sisfall DIR | --no-sisfall]
+
+Two tables: modelled events spliced into real walking (below), then recorded
+falls, stumbles and activities of the SisFall development split
+(``evaluation.sisfall``; skipped, saying so, when its folder is absent).
 
 Every recording is written as Sensor Logger push messages and replayed with
 ``custom_components.retro_walk.replay.replay_file`` — the code path of the
@@ -24,7 +29,7 @@ import numpy as np
 from custom_components.retro_walk.detection import DetectorConfig, Tier
 from custom_components.retro_walk.replay import replay_file
 
-from . import bench, events, recordings
+from . import bench, events, recordings, sisfall
 
 DEFAULT_CACHE = Path(".cache/evaluation")
 TIER1_WINDOW_S = 2.0
@@ -357,6 +362,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-bench", action="store_true", help="skip the cost figure")
     parser.add_argument("--verbose", action="store_true", help="list missed events")
     parser.add_argument(
+        "--sisfall",
+        type=Path,
+        default=sisfall.DATA_DIR,
+        help="folder of the SisFall development split (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-sisfall", action="store_true", help="skip the recorded-motion table"
+    )
+    parser.add_argument(
+        "--only-sisfall", action="store_true", help="only the recorded-motion table"
+    )
+    parser.add_argument(
         "--tune",
         action="store_true",
         help="grid-search the tier-1 thresholds on the tuning split instead",
@@ -371,6 +388,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write("\n## Tier 3\n\n")
         sys.stdout.write(tune.report3(tune.tune3(args.cache, jobs)) + "\n")
         return 0
+    if not args.only_sisfall:
+        _modelled(args)
+    if not args.no_sisfall:
+        sys.stdout.write("\n")
+        sys.stdout.write(
+            sisfall.main_table(
+                sisfall.fold_config, args.sisfall, args.jobs, verbose=args.verbose
+            )
+            + "\n"
+        )
+    return 0
+
+
+def _modelled(args: argparse.Namespace) -> None:
+    """The modelled-events table."""
     splits = ("tune", "test") if args.split == "both" else (args.split,)
     config = DetectorConfig()
     outcomes = evaluate(config, args.cache, args.jobs, splits)
@@ -387,4 +419,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"\n{name}: missed {len(s.missed)}\n")
             for item in s.missed:
                 sys.stderr.write(f"  {item}\n")
-    return 0

@@ -78,6 +78,20 @@ def write_recording(
     rate_hz: float = 50.0,
 ) -> int:
     """Write the recording; returns the number of messages."""
+    lines = messages(time_ns, acc, gyro, style, session_id, rate_hz)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return len(lines)
+
+
+def messages(
+    time_ns: IntArray,
+    acc: FloatArray,
+    gyro: FloatArray | None,
+    style: ClientStyle,
+    session_id: str,
+    rate_hz: float = 50.0,
+) -> list[str]:
+    """The recording as push messages, one JSON text per message, in order."""
     items: list[tuple[int, str]] = []
     if style.platform == "android":
         items += _items("totalacceleration", time_ns, acc)
@@ -110,8 +124,7 @@ def write_recording(
             )
     if batch:
         lines.append(_message(len(lines), session_id, batch))
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return len(lines)
+    return lines
 
 
 def _message(message_id: int, session_id: str, items: list[str]) -> str:
