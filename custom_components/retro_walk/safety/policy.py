@@ -25,7 +25,8 @@ an answer, no new alert is sent: the escalation already repeats it.
 Time: the policy keeps its own clock, which only moves forward. A time that is
 not finite, or earlier than the clock, is taken as the clock (one bad input
 cannot move a decision backwards); a time far ahead moves it ahead, and every
-deadline passed by then is handled at once. Timers are deadlines on that
+deadline passed by then is handled at once. It starts at 0 (monotonic clocks
+do not run negative). Timers are deadlines on that
 clock: ``ArmTimer`` asks the host to call back with ``TimerFired`` after the
 given seconds. A ``TimerFired`` whose token matches the armed timer moves the
 clock to the deadline (the host's scheduler has reached it); any other is
@@ -345,7 +346,7 @@ class SafetyPolicy:
         """Start with nothing under way."""
         self.config = config
         self._new_alert_id = new_alert_id or _new_alert_id
-        self._clock: float | None = None
+        self._clock = 0.0
         self._timers: dict[Timer, _Armed] = {}
         self._tokens = 0
         # The station as last seen.
@@ -368,8 +369,8 @@ class SafetyPolicy:
 
     @property
     def now(self) -> float:
-        """The policy's clock (0 before the first finite time)."""
-        return 0.0 if self._clock is None else self._clock
+        """The policy's clock: the latest good time seen, 0 at first."""
+        return self._clock
 
     @property
     def unsafe(self) -> bool:
@@ -425,7 +426,7 @@ class SafetyPolicy:
     def _advance(self, now: float) -> None:
         if not isinstance(now, (int, float)) or not math.isfinite(now):
             return
-        if self._clock is None or now > self._clock:
+        if now > self._clock:
             self._clock = float(now)
 
     # Timers -----------------------------------------------------------------
@@ -604,7 +605,8 @@ class SafetyPolicy:
         )
         self.alert = alert
         actions.append(AlertPartner(alert.alert_id, tier, kind))
-        self._arm(Timer.ESCALATION, self.config.ack_timeout, actions)
+        if self.config.max_escalations > 0:
+            self._arm(Timer.ESCALATION, self.config.ack_timeout, actions)
         actions.append(Refresh())
 
     def _escalate(self, actions: list[Action]) -> None:
