@@ -10,7 +10,15 @@ share of one core, its memory before and after, the pushes that failed
 and whether any station's safety loop paused its belt (a stream that looked
 lost would). Nothing is asserted.
 
-Usage: ``python -m benchmarks.load [--stations 50] [--rate 100] [--seconds 120]``
+With ``--transport mqtt`` the phones publish the same messages to a real
+Mosquitto broker on 127.0.0.1 instead (one topic per station,
+``retrowalk/load/NN``), which Home Assistant's MQTT integration, pointed at it,
+delivers to each station: the clinic's fan-in. The round trip of a publish
+cannot be seen from outside, so it prints ``n/a``; dropped messages are those
+published but never processed by their station (its diagnostics count them).
+
+Usage: ``python -m benchmarks.load [--stations 50] [--rate 100] [--batch-ms 100]
+[--seconds 120] [--transport http|mqtt]``
 """
 
 from __future__ import annotations
@@ -53,8 +61,39 @@ def _walking(rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
     return grid, acc * GRAVITY
 
 
-def _add_stations(config_dir: Path, count: int) -> list[tuple[str, str]]:
-    """Replace the demo entry by ``count`` stations; return (entry id, webhook id)."""
+def _topic(index: int) -> str:
+    return f"retrowalk/load/{index:02d}"
+
+
+def _add_mqtt(config_dir: Path, port: int) -> None:
+    """Point Home Assistant's MQTT integration at the broker on 127.0.0.1."""
+    path = config_dir / ".storage" / "core.config_entries"
+    stored = json.loads(path.read_text())
+    template = next(e for e in stored["data"]["entries"] if e["domain"] == "retro_walk")
+    stored["data"]["entries"].append(
+        {
+            **template,
+            "entry_id": uuid.uuid4().hex,
+            "domain": "mqtt",
+            "title": "Load broker",
+            "unique_id": None,
+            "version": 2,
+            "minor_version": 1,
+            "data": {"broker": "127.0.0.1", "port": port},
+            "options": {},
+            "source": "user",
+        }
+    )
+    path.write_text(json.dumps(stored))
+
+
+def _add_stations(
+    config_dir: Path, count: int, transport: str = "http"
+) -> list[tuple[str, str]]:
+    """Replace the demo entry by ``count`` stations; return (entry id, webhook id).
+
+    With MQTT the stations subscribe to their topic and have no webhook.
+    """
     path = config_dir / ".storage" / "core.config_entries"
     stored = json.loads(path.read_text())
     template = next(e for e in stored["data"]["entries"] if e["domain"] == "retro_walk")
@@ -76,6 +115,17 @@ def _add_stations(config_dir: Path, count: int) -> list[tuple[str, str]]:
                 "webhook_id": webhook_id,
             },
         }
+        if transport == "mqtt":
+            options = {
+                key: value
+                for key, value in entry["options"].items()
+                if key not in ("webhook_id", "webhook_local_only")
+            }
+            entry["options"] = {
+                **options,
+                "webhook_enabled": False,
+                "mqtt_topic": _topic(index),
+            }
         others.append(entry)
         stations.append((entry_id, webhook_id))
     stored["data"]["entries"] = others
@@ -166,17 +216,75 @@ async def _stream(
                 results["late"].append(done - due)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the load and print the figures."""
+def _publish_all(
+    broker_port: int,
+    count: int,
+    acc: np.ndarray,
+    rate_hz: int,
+    batch_ms: int,
+    seconds: float,
+    results: dict[str, list[float]],
+) -> int:
+    """Publish every station's messages on schedule (QoS 0); return how many."""
+    import paho.mqtt.client as paho
+
+    client = paho.Client(
+        paho.CallbackAPIVersion.VERSION2,
+        client_id=f"load-{uuid.uuid4().hex[:8]}",
+        protocol=paho.MQTTv311,
+    )
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", broker_port)
+    client.loop_start()
+    per_batch = max(1, rate_hz * batch_ms // 1000)
+    period = batch_ms / 1000
+    published = 0
+    start = time.monotonic() + 0.5
+    try:
+        for number in range(int(seconds / period)):
+            for index in range(count):
+                due = start + number * period + index * period / count
+                if (delay := due - time.monotonic()) > 0:
+                    time.sleep(delay)
+                first = (number * per_batch) % (len(acc) - per_batch)
+                body = _message(
+                    number, time.time_ns(), acc[first : first + per_batch], rate_hz
+                )
+                info = client.publish(_topic(index), body, qos=0)
+                if info.rc != paho.MQTT_ERR_SUCCESS:
+                    results["dropped"].append(due)
+                elif time.monotonic() - due > period:
+                    results["late"].append(time.monotonic() - due)
+                published += 1
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return published
+
+
+def _processed(hass: HassProcess, entry_ids: list[str]) -> int:
+    """Messages the stations' motion inputs have taken (their diagnostics)."""
+    total = 0
+    for entry_id in entry_ids:
+        data = hass.get(f"/api/diagnostics/config_entry/{entry_id}")["data"]
+        total += int(data["safety"]["motion"]["messages"])
+    return total
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stations", type=int, default=50)
     parser.add_argument("--rate", type=int, default=100, help="samples per second")
     parser.add_argument("--batch-ms", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=120.0)
-    args = parser.parse_args(argv)
+    parser.add_argument("--transport", choices=("http", "mqtt"), default="http")
+    return parser.parse_args(argv)
 
-    _, acc = _walking(args.rate)
-    work = Path(tempfile.mkdtemp(prefix="retro-walk-load-"))
+
+def _prepare(
+    args: argparse.Namespace, work: Path
+) -> tuple[HassProcess, list[tuple[str, str]], Any]:
+    """An onboarded config dir with the stations (and the broker, for MQTT)."""
     config_dir, token_file, port = work / "config", work / "token", free_port()
     subprocess.run(
         [
@@ -192,98 +300,184 @@ def main(argv: list[str] | None = None) -> int:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    stations = _add_stations(config_dir, args.stations)
+    stations = _add_stations(config_dir, args.stations, args.transport)
+    broker = None
+    if args.transport == "mqtt":
+        from tests.mosquitto import MosquittoBroker
+
+        broker = MosquittoBroker(workdir=work / "mosquitto")
+        broker.start()
+        _add_mqtt(config_dir, broker.port)
     hass = HassProcess(
         config_dir=config_dir,
         token=token_file.read_text().strip(),
         port=port,
         logs=work,
     )
-    try:
-        took = hass.start()
-        wait_for(
-            "every station",
-            lambda: (
-                hass.template(
-                    '{{ states.sensor | selectattr("entity_id", "search", "session_state")'
-                    " | list | count }}"
-                ).strip()
-                == str(args.stations)
-            ),
-            120,
+    return hass, stations, broker
+
+
+def _start_sessions(hass: HassProcess, stations: list[tuple[str, str]]) -> None:
+    wait_for(
+        "every station",
+        lambda: (
+            hass.template(
+                '{{ states.sensor | selectattr("entity_id", "search", "session_state")'
+                " | list | count }}"
+            ).strip()
+            == str(len(stations))
+        ),
+        120,
+    )
+    for entry_id, _ in stations:
+        hass.call(
+            "retro_walk",
+            "start_session",
+            {"config_entry_id": entry_id, "program": "custom", "backward_minutes": 30},
         )
-        for entry_id, _ in stations:
-            hass.call(
-                "retro_walk",
-                "start_session",
-                {
-                    "config_entry_id": entry_id,
-                    "program": "custom",
-                    "backward_minutes": 30,
-                },
+
+
+def _run_http(
+    hass: HassProcess,
+    stations: list[tuple[str, str]],
+    acc: np.ndarray,
+    args: argparse.Namespace,
+    results: dict[str, list[float]],
+) -> int:
+    async def run() -> None:
+        await asyncio.gather(
+            *(
+                _stream(
+                    hass.base_url,
+                    webhook_id,
+                    acc,
+                    args.rate,
+                    args.batch_ms,
+                    args.seconds,
+                    index * args.batch_ms / 1000 / args.stations,
+                    results,
+                )
+                for index, (_, webhook_id) in enumerate(stations)
             )
+        )
+
+    asyncio.run(run())
+    return len(results["latency"])
+
+
+def _wait_subscribed(
+    hass: HassProcess,
+    broker_port: int,
+    entry_ids: list[str],
+    acc: np.ndarray,
+    rate: int,
+) -> None:
+    """Home Assistant subscribes after a cool-down: wait until every station hears."""
+
+    def heard() -> bool:
+        _publish_all(broker_port, len(entry_ids), acc, rate, 1000, 1, {})
+        return all(
+            hass.get(f"/api/diagnostics/config_entry/{entry_id}")["data"]["safety"][
+                "motion"
+            ]["messages"]
+            for entry_id in entry_ids
+        )
+
+    wait_for("every station's MQTT subscription", heard, 120)
+
+
+def _report(
+    hass: HassProcess,
+    args: argparse.Namespace,
+    figures: dict[str, Any],
+    results: dict[str, list[float]],
+    pushes: int,
+) -> None:
+    states, kinds = figures["states"], figures["kinds"]
+    paused = sum(state == "paused_by_safety" for state in states)
+    latencies = sorted(results["latency"])
+    print(f"Home Assistant started in {figures['took']:.1f} s")
+    print(
+        f"Load: {args.stations} stations x {args.rate} Hz in {args.batch_ms} ms"
+        f" batches for {args.seconds:.0f} s over {args.transport} ({pushes} pushes)"
+    )
+    print(f"  Home Assistant CPU: {100 * figures['cpu']:.1f} % of one core")
+    print(
+        f"  memory (RSS): {figures['rss_before']:.0f} MiB before,"
+        f" {figures['rss_after']:.0f} MiB after"
+    )
+    if latencies:
+        print(
+            f"  push round trip: median {1000 * statistics.median(latencies):.1f}"
+            f" ms, p99 {1000 * latencies[int(0.99 * len(latencies))]:.1f} ms"
+        )
+    else:
+        print("  push round trip: n/a (MQTT: publish to processing is not visible)")
+    print(f"  dropped pushes: {len(results['dropped'])}")
+    print(f"  late pushes (done > one batch period after due): {len(results['late'])}")
+    print(
+        f"  stations paused by their safety loop: {paused} of {len(states)}"
+        f" (kinds: {kinds})"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the load and print the figures."""
+    args = _arguments(argv)
+    _, acc = _walking(args.rate)
+    hass, stations, broker = _prepare(
+        args, Path(tempfile.mkdtemp(prefix="retro-walk-load-"))
+    )
+    entry_ids = [entry_id for entry_id, _ in stations]
+    results: dict[str, list[float]] = {"latency": [], "dropped": [], "late": []}
+    try:
+        figures: dict[str, Any] = {"took": hass.start()}
         assert hass.proc is not None
         pid = hass.proc.pid
-        rss_before, cpu_before, wall_before = (
-            _rss_mib(pid),
-            _cpu_seconds(pid),
-            time.monotonic(),
+        processed_before = 0
+        if broker is not None:
+            # Before the sessions: a station whose stream has not started
+            # within its grace time pauses for safety.
+            _wait_subscribed(hass, broker.port, entry_ids, acc, args.rate)
+        _start_sessions(hass, stations)
+        if broker is not None:
+            processed_before = _processed(hass, entry_ids)
+        figures["rss_before"] = _rss_mib(pid)
+        cpu_before, wall_before = _cpu_seconds(pid), time.monotonic()
+        if broker is None:
+            pushes = _run_http(hass, stations, acc, args, results)
+        else:
+            pushes = _publish_all(
+                broker.port,
+                args.stations,
+                acc,
+                args.rate,
+                args.batch_ms,
+                args.seconds,
+                results,
+            )
+        figures["cpu"] = (_cpu_seconds(pid) - cpu_before) / (
+            time.monotonic() - wall_before
         )
-        results: dict[str, list[float]] = {"latency": [], "dropped": [], "late": []}
-
-        async def run() -> None:
-            await asyncio.gather(
-                *(
-                    _stream(
-                        hass.base_url,
-                        webhook_id,
-                        acc,
-                        args.rate,
-                        args.batch_ms,
-                        args.seconds,
-                        index * args.batch_ms / 1000 / args.stations,
-                        results,
-                    )
-                    for index, (_, webhook_id) in enumerate(stations)
-                )
-            )
-
-        asyncio.run(run())
-        cpu = (_cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
-        rss_after = _rss_mib(pid)
-        states = [
-            hass.template(
-                "{{ states | selectattr('entity_id', 'search', 'session_state')"
-                " | map(attribute='state') | list | join(',') }}"
-            )
-        ][0].split(",")
-        paused = sum(state == "paused_by_safety" for state in states)
-        kinds = hass.template(
+        figures["rss_after"] = _rss_mib(pid)
+        # At once: a stream that has just ended looks lost a second later.
+        figures["states"] = hass.template(
+            "{{ states | selectattr('entity_id', 'search', 'session_state')"
+            " | map(attribute='state') | list | join(',') }}"
+        ).split(",")
+        figures["kinds"] = hass.template(
             "{{ states.event | selectattr('entity_id', 'search', 'instability')"
             " | map(attribute='attributes.kind') | select('defined') | list }}"
         )
-        latencies = sorted(results["latency"])
-        print(f"Home Assistant started in {took:.1f} s")
-        print(
-            f"Load: {args.stations} stations x {args.rate} Hz in {args.batch_ms} ms"
-            f" batches for {args.seconds:.0f} s ({len(latencies)} pushes)"
-        )
-        print(f"  Home Assistant CPU: {100 * cpu:.1f} % of one core")
-        print(f"  memory (RSS): {rss_before:.0f} MiB before, {rss_after:.0f} MiB after")
-        print(
-            f"  push round trip: median {1000 * statistics.median(latencies):.1f} ms,"
-            f" p99 {1000 * latencies[int(0.99 * len(latencies))]:.1f} ms"
-        )
-        print(f"  dropped pushes: {len(results['dropped'])}")
-        print(
-            f"  late pushes (done > one batch period after due): {len(results['late'])}"
-        )
-        print(
-            f"  stations paused by their safety loop: {paused} of {len(states)}"
-            f" (kinds: {kinds})"
-        )
+        if broker is not None:
+            time.sleep(2.0)  # let the last messages through
+            processed = _processed(hass, entry_ids) - processed_before
+            results["dropped"] += [0.0] * max(0, pushes - processed)
+        _report(hass, args, figures, results, pushes)
     finally:
         hass.kill()
+        if broker is not None:
+            broker.stop()
     return 0
 
 
