@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
@@ -12,10 +11,10 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
-from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -26,17 +25,12 @@ from .const import (
     CONF_COOL_DOWN_MINUTES,
     CONF_EXPERIENCE,
     CONF_FORWARD_SPEED,
-    CONF_STOP_CONFIRM_SECONDS,
     CONF_WARM_UP_MINUTES,
     CONF_WEEKLY_GOAL,
     DEFAULT_COOL_DOWN_MINUTES,
     DEFAULT_FORWARD_SPEED,
-    DEFAULT_STOP_CONFIRM_SECONDS,
     DEFAULT_WARM_UP_MINUTES,
     DOMAIN,
-    EVENT_TREADMILL_DID_NOT_STOP,
-    ISSUE_TREADMILL_DID_NOT_STOP,
-    TIER_EVENT_TYPES,
     SessionEventType,
     StationEvent,
 )
@@ -47,11 +41,9 @@ from .session import (
     MAX_BACKWARD_MINUTES,
     MIN_BACKWARD_MINUTES,
     MIN_SPEED_KMH,
-    SECONDS_PER_MINUTE,
     SPEED_CAP_KMH,
     Experience,
     PhaseChange,
-    PhaseKind,
     ProgramKind,
     ProgramSettings,
     Session,
@@ -64,6 +56,8 @@ from .session import (
     suggest_backward_minutes,
     weekly_summary,
 )
+from .standstill import StandstillWatch
+from .status import StationStatus, finished_event_data
 from .treadmill import Treadmill, TreadmillError, TreadmillEvent
 from .treadmill.ftms import FtmsTreadmill
 
@@ -90,35 +84,6 @@ class RetroWalkData:
     safety: SafetyRunner
 
 
-@dataclass(frozen=True, kw_only=True)
-class StationStatus:
-    """A snapshot of the station that the entities show."""
-
-    state: SessionState
-    phase: PhaseKind | None
-    program: ProgramKind | None
-    elapsed: float
-    remaining: float
-    backward_time: float
-    forward_time: float
-    backward_distance: float
-    energy: float
-    backward_pace: float | None
-    pauses: int
-    safety_pauses: int
-    belt_speed: float | None
-    target_speed: float
-    weekly: WeeklySummary
-    next_backward_minutes: float
-    telemetry: dict[str, Any]
-    tier_counts: dict[int, int]
-
-    @property
-    def active(self) -> bool:
-        """Whether a session is under way (moving or halted)."""
-        return self.state not in (SessionState.IDLE, SessionState.FINISHED)
-
-
 def _finite_or_refuse(value: object) -> float:
     """A finite float, or a translated validation error (NaN, inf, junk)."""
     try:
@@ -136,26 +101,6 @@ def _translated_error(
         translation_key=key,
         translation_placeholders=placeholders,
     )
-
-
-def _finished_event_data(record: SessionRecord) -> dict[str, Any]:
-    """The summary of an ended session that the session event entity shows."""
-    tiers = Counter(event.tier for event in record.safety_events)
-    return {
-        ATTR_SESSION_EVENT_TYPE: SessionEventType.FINISHED.value,
-        "program": record.program.value,
-        "duration_minutes": round(
-            (record.ended_at - record.started_at) / SECONDS_PER_MINUTE, 1
-        ),
-        "backward_minutes": round(record.backward_minutes, 1),
-        "backward_distance_m": round(record.backward_distance, 1),
-        "energy_kcal": round(record.energy, 1),
-        "end_reason": record.end_reason.value,
-        "instability_events": len(record.safety_events),
-        "instability_tiers": {
-            name: tiers[tier] for tier, name in TIER_EVENT_TYPES.items()
-        },
-    }
 
 
 class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
@@ -181,8 +126,14 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         self._last_state = SessionState.IDLE
         self._treadmill_was_available = False
         self._hold_belt_on_motion = False
-        self._standstill_check: CALLBACK_TYPE | None = None
-        self._standstill_reason = ""
+        self.standstill = StandstillWatch(
+            hass,
+            entry,
+            treadmill,
+            on_did_not_stop=lambda data: self._async_fire_station_event(
+                StationEvent.DID_NOT_STOP, data
+            ),
+        )
         self._station_listeners: list[
             Callable[[StationEvent, dict[str, Any]], None]
         ] = []
@@ -264,7 +215,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         self.config_entry.async_on_unload(
             self.treadmill.add_event_listener(self._async_treadmill_event)
         )
-        self.config_entry.async_on_unload(self._async_cancel_standstill_check)
+        self.config_entry.async_on_unload(self.standstill.async_cancel)
         session = history.active
         if session is not None and session.is_active:
             if session.state is not SessionState.INTERRUPTED and session.is_moving:
@@ -421,7 +372,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
                 self._async_belt_halt("belt running while the session is halted"),
                 eager_start=True,
             )
-        self._async_check_standstill()
+        self.standstill.async_check()
         self._async_show_treadmill_device()
         self._async_publish()
 
@@ -468,7 +419,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         elif not self.treadmill.moving:
             # Nothing moves any more: the belt has come to a standstill.
             self._async_stop_ticking()
-        self._async_check_standstill()
+        self.standstill.async_check()
         self._async_publish()
 
     async def _async_catch_up(self) -> None:
@@ -500,7 +451,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     async def _async_belt_run(self, speed: float) -> bool:
         """Run the belt at ``speed`` (left to the walker without remote control)."""
-        self._async_cancel_standstill_check()
+        self.standstill.async_cancel()
         if not self.treadmill.remote_control:
             return True
         return await self._async_belt(self.treadmill.async_set_speed(speed))
@@ -511,88 +462,8 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         ok = await self._async_belt(
             treadmill.async_stop() if stop else treadmill.async_pause()
         )
-        self._async_expect_standstill(reason)
+        self.standstill.async_expect(reason)
         return ok
-
-    # Confirming that the belt stops ------------------------------------------
-
-    @property
-    def standstill_timeout(self) -> float:
-        """Seconds the belt has to come to rest after a pause or stop."""
-        return float(
-            self._option(CONF_STOP_CONFIRM_SECONDS, DEFAULT_STOP_CONFIRM_SECONDS)
-        )
-
-    @callback
-    def _async_expect_standstill(self, reason: str) -> None:
-        """Watch the measured belt speed fall to zero within the timeout.
-
-        A check already under way keeps its deadline: more halt commands must
-        not postpone the alert.
-        """
-        if not self.treadmill.has_belt or self._standstill_check is not None:
-            return
-        self._standstill_reason = reason
-        self._standstill_check = async_call_later(
-            self.hass, self.standstill_timeout, self._async_standstill_deadline
-        )
-        self._async_check_standstill()
-
-    @callback
-    def _async_cancel_standstill_check(self) -> None:
-        if self._standstill_check is not None:
-            self._standstill_check()
-            self._standstill_check = None
-
-    @callback
-    def _async_check_standstill(self) -> None:
-        """Clear the standstill check once the belt is seen at rest."""
-        if self._standstill_check is None or self.treadmill.speed != 0:
-            return
-        self._async_cancel_standstill_check()
-        ir.async_delete_issue(self.hass, DOMAIN, self._did_not_stop_issue)
-
-    @property
-    def _did_not_stop_issue(self) -> str:
-        return f"{ISSUE_TREADMILL_DID_NOT_STOP}_{self.config_entry.entry_id}"
-
-    @callback
-    def _async_standstill_deadline(self, _now: Any) -> None:
-        """Time is up: alert unless the belt is at rest by now."""
-        self._standstill_check = None
-        speed = self.treadmill.speed
-        if speed == 0:
-            ir.async_delete_issue(self.hass, DOMAIN, self._did_not_stop_issue)
-            return
-        _LOGGER.error(
-            "The treadmill of %s did not stop within %s s after %s (speed: %s)",
-            self.name,
-            self.standstill_timeout,
-            self._standstill_reason,
-            "unknown" if speed is None else f"{speed} km/h",
-        )
-        data = {
-            "config_entry_id": self.config_entry.entry_id,
-            "station": self.config_entry.title,
-            "reason": self._standstill_reason,
-            "speed": speed,
-            "timeout": self.standstill_timeout,
-        }
-        self.hass.bus.async_fire(EVENT_TREADMILL_DID_NOT_STOP, data)
-        self._async_fire_station_event(StationEvent.DID_NOT_STOP, data)
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            self._did_not_stop_issue,
-            is_fixable=False,
-            is_persistent=False,
-            severity=ir.IssueSeverity.CRITICAL,
-            translation_key=ISSUE_TREADMILL_DID_NOT_STOP,
-            translation_placeholders={
-                "station": self.config_entry.title,
-                "timeout": f"{self.standstill_timeout:g}",
-            },
-        )
 
     # The machine's own events ---------------------------------------------
 
@@ -655,7 +526,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             await self._async_belt_halt(reason, stop=stop)
         else:
             # Nothing can be commanded: the standstill check will alert.
-            self._async_expect_standstill(reason)
+            self.standstill.async_expect(reason)
         self._async_start_ticking()
         self._async_publish()
         await self.history_store.async_save()
@@ -701,7 +572,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         await self.history_store.async_save()
         self._async_publish()
         self._async_fire_station_event(
-            StationEvent.SESSION, _finished_event_data(record)
+            StationEvent.SESSION, finished_event_data(record)
         )
         return ok
 

@@ -25,8 +25,9 @@ from homeassistant.helpers import config_validation as cv, intent
 from homeassistant.helpers.translation import async_get_translations
 
 from .const import DOMAIN
-from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator, StationStatus
+from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator
 from .session import MAX_BACKWARD_MINUTES, MIN_BACKWARD_MINUTES, ProgramKind
+from .status import StationStatus
 
 INTENT_START = "RetroWalkStart"
 INTENT_PAUSE = "RetroWalkPause"

@@ -24,7 +24,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import RetroWalkConfigEntry, StationStatus
+from .coordinator import RetroWalkConfigEntry
 from .entity import (
     RetroWalkEntity,
     RetroWalkEntityDescription,
@@ -33,6 +33,7 @@ from .entity import (
     treadmill_available,
 )
 from .session import PhaseKind, SessionState
+from .status import StationStatus
 from .treadmill.ftms_protocol import TrainingStatusCode
 
 PARALLEL_UPDATES = 0
