@@ -378,17 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="grid-search the tier-1 thresholds on the tuning split instead",
     )
-    parser.add_argument(
-        "--tune-sisfall",
-        action="store_true",
-        help="choose tier-1 thresholds on SisFall by subject folds instead",
-    )
     args = parser.parse_args(argv)
-    if args.tune_sisfall:
-        from . import sisfall_tune
-
-        sys.stdout.write(sisfall_tune.tune(args.sisfall, args.jobs)[1] + "\n")
-        return 0
     if args.tune:
         from . import tune
 

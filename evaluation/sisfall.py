@@ -191,10 +191,8 @@ class Truth:
 
 
 FOLD_CONFIGS: dict[int, dict[str, float]] = {}
-"""Per fold, the settings ``sisfall_tune`` chose on the other folds' subjects
-where they differ from the detector's defaults. Last run: every fold chose
-spin 3.0 rad/s with 22.5° lean, drop 1.1 m/s with 25° lean and no tier-1
-``impact``, as did all subjects together: the defaults."""
+"""Per fold, the settings ``tune_sisfall`` chose on the other folds' subjects
+(empty: the detector's defaults, which were not tuned on SisFall)."""
 
 
 def fold_config(subject: str) -> DetectorConfig:

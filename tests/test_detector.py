@@ -80,11 +80,8 @@ def test_falls_pause_then_confirm(kind: str, seed: int) -> None:
 def test_recovered_stumble_pauses_but_is_not_a_fall(seed: int) -> None:
     motion = synthetic.with_event("stumble", seed)
     found = run(motion)
-    assert [(d.tier, d.kind) for d in found][1:] == [(Tier.UNSTEADY, "stumble")]
-    assert found[0].tier == Tier.PAUSE_NOW, summary(found, motion.onset_ns)
+    assert [d.tier for d in found] == [Tier.PAUSE_NOW], summary(found, motion.onset_ns)
     assert 0 < found[0].time_ns - motion.onset_ns <= 300 * MS
-    # Tier 3 once the walker has caught themselves: 1 s after the pause.
-    assert found[1].time_ns - found[0].time_ns == pytest.approx(1000 * MS, abs=25 * MS)
 
 
 @pytest.mark.parametrize("batch", [1, 7, 100, 5000])
@@ -124,8 +121,7 @@ def test_lone_spike_while_upright_is_not_an_impact() -> None:
     motion = synthetic.walking(40.0, seed=4)
     acc = motion.acc.copy()
     acc[1500] = [30.0, 50.0, 40.0]
-    default = run(synthetic.Motion(motion.time_ns, acc, motion.gyro))
-    assert [d for d in default if d.tier == Tier.PAUSE_NOW] == []
+    assert run(synthetic.Motion(motion.time_ns, acc, motion.gyro)) == []
 
 
 def test_impact_after_a_fall_phase_pauses() -> None:
@@ -134,18 +130,14 @@ def test_impact_after_a_fall_phase_pauses() -> None:
     down = acc[:500].mean(axis=0) / np.linalg.norm(acc[:500].mean(axis=0))
     acc[1000:1006] = 0.2 * 9.81 * down  # 120 ms of low g (not yet free fall) …
     acc[1006] = 6.0 * 9.81 * down  # … then a 6 g impact
-    # The impact rule pauses only when asked to (it comes too late to help).
-    default = run(synthetic.Motion(motion.time_ns, acc, motion.gyro))
-    assert [d for d in default if d.tier == Tier.PAUSE_NOW] == []
-    config = DetectorConfig(impact_pauses=True)
-    found = run(synthetic.Motion(motion.time_ns, acc, motion.gyro), config=config)
+    found = run(synthetic.Motion(motion.time_ns, acc, motion.gyro))
     assert [(d.tier, d.kind) for d in found] == [(Tier.PAUSE_NOW, "impact")]
     assert found[0].time_ns == motion.time_ns[1006]
     assert found[0].features["max_acc_g"] == pytest.approx(6.0, abs=0.1)
     # Longer, it is a free fall, caught before the impact.
     acc[1006:1008] = 0.2 * 9.81 * down
     acc[1008] = 6.0 * 9.81 * down
-    found = run(synthetic.Motion(motion.time_ns, acc, motion.gyro), config=config)
+    found = run(synthetic.Motion(motion.time_ns, acc, motion.gyro))
     assert [(d.tier, d.kind) for d in found] == [(Tier.PAUSE_NOW, "free_fall")]
     assert found[0].time_ns == motion.time_ns[1007]
 
@@ -214,8 +206,8 @@ def test_refractory_and_edge_triggering() -> None:
         acc = np.concatenate((injected.acc, acc[injected.acc.shape[0] :]))
         gyro = np.concatenate((injected.gyro, gyro[injected.gyro.shape[0] :]))
     found = run(synthetic.Motion(base.time_ns, acc, gyro))
-    assert [d.tier for d in found] == [Tier.PAUSE_NOW, Tier.UNSTEADY] * 2
-    assert (found[2].time_ns - found[0].time_ns) > 5_000 * MS
+    assert [d.tier for d in found] == [Tier.PAUSE_NOW, Tier.PAUSE_NOW]
+    assert (found[1].time_ns - found[0].time_ns) > 5_000 * MS
 
 
 def test_stale_and_duplicate_samples_are_ignored() -> None:

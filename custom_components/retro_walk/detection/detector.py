@@ -6,24 +6,16 @@ tool, the evaluation and the benchmarks all run this one implementation.
 Signals, per sample, vectorised over a batch with the state of the previous
 batch carried over (splitting a stream into messages changes nothing):
 
-- **gravity direction**: a gyro-led complementary filter in the device
-  frame. Each sample turns the previous estimate by the gyroscope (exact
-  rotation over the sample interval) and pulls it towards the measured
-  acceleration with a slow time constant ``attitude_tau_s``, a plain linear
-  average (a stride's accelerations average out to gravity), paused while
-  the acceleration is outside ``attitude_low_g`` … ``attitude_high_g`` or the
-  device turns faster than ``attitude_max_rate``: impacts, free fall and the
-  fall itself do not drag it. (A pull gated on |a| ≈ 1 g picks the same
-  phase of every stride and drifts 5-17° while jogging.)
+- **gravity direction**: a complementary filter in the device frame. Each
+  sample turns the previous estimate by the gyroscope (exact rotation over
+  the sample interval) and pulls it towards the measured acceleration with
+  time constant ``attitude_tau_s``, less and less as the acceleration
+  magnitude leaves 1 g, so impacts and free fall do not drag it.
 - **tilt**: the angle between that direction and the walker's *upright
   reference*, the mean acceleration direction over the calibration period
   (``calibration_s``; walking accelerations average out, samples turning
   faster than 1.5 rad/s are left out). Until the period ends the reference is
   the mean so far. The walker's gravity magnitude is calibrated likewise.
-- **lean**: the angle between the gravity direction and the walker's recent
-  posture (that direction low-passed over ``posture_tau_s``): how far the
-  trunk has just gone, whatever posture it keeps (a runner's forward lean,
-  a walker bent over the rails).
 - **tilting rate**: the angular velocity without its component about the
   vertical. Turning on the spot is rotation about the vertical (3-7 rad/s at
   the waist); falls and stumbles turn the trunk about a horizontal axis.
@@ -37,20 +29,19 @@ Tiers and kinds (``Detection.kind``):
 1. *Pause now* (``Tier.PAUSE_NOW``):
    ``spin``
        tilting rate ≥ ``spin_rate`` held ≥ ``spin_hold_s``, with, within
-       ``coincidence_s``, lean ≥ ``spin_tilt_deg`` or acceleration
+       ``coincidence_s``, tilt ≥ ``spin_tilt_deg`` or acceleration
        < ``low_g`` held ≥ ``low_g_hold_s`` (DESIGN.md's rule; the tuned
        defaults ask 80 ms rather than 60 and 22.5° rather than 25°).
    ``drop``
-       the pelvis going down faster than ``drop_speed`` while the trunk
-       leans ≥ ``drop_tilt_deg`` and is still tilting at ≥ ``drop_rate``.
+       the pelvis going down faster than ``drop_speed`` while the trunk is
+       tilted ≥ ``drop_tilt_deg`` and still tilting at ≥ ``drop_rate``.
    ``free_fall``
        acceleration < ``free_fall_g`` held ≥ ``free_fall_hold_s``: deeper
        and longer than any drop seen in walking or on stairs.
    ``impact``
-       (only with ``impact_pauses``, off by default)
-       acceleration ≥ ``impact_g`` while the trunk leans ≥
-       ``spin_tilt_deg`` or within ``impact_context_s`` of a spin or drop
-       phase (not of low g alone: a runner lands at 3 g after every flight). A lone spike while upright is a heel strike or a knock on
+       acceleration ≥ ``impact_g`` while the trunk is tilted ≥
+       ``spin_tilt_deg`` or within ``impact_context_s`` of a spin, low-g or
+       drop phase. A lone spike while upright is a heel strike or a knock on
        the phone (the gaitpy walking recording has 3.8 g and 6.7 g ones).
 2. *Confirmed fall* (``Tier.CONFIRMED_FALL``):
    ``fall``
@@ -65,12 +56,7 @@ Tiers and kinds (``Detection.kind``):
        about: the walker is horizontal (not fired again for a fall already
        confirmed, i.e. one that fired tier 2 within ``fall_context_s`` before
        the walker went horizontal).
-3. *Unsteady* (``Tier.UNSTEADY``):
-   ``stumble``
-       a pause that ``recovered_after_s`` later has not become a fall (no
-       tier 2 since, trunk below ``fall_tilt_deg``): the walker caught
-       themselves; slow down and prompt.
-   ``unsteady``: see ``gait.py`` for the
+3. *Unsteady* (``Tier.UNSTEADY``), ``unsteady``: see ``gait.py`` for the
    window features. The walker's baseline is the median of their first
    ``baseline_windows`` gait windows (from the start of the session). A
    window is unsteady when its stride regularity is
@@ -100,10 +86,8 @@ not interpolate across them), so the work per message is bounded by its
 samples, not by the time they span; ``work`` counts it (rows through the
 per-sample pipeline, gait grid points and window rows, feature rows).
 
-The tier-1 thresholds come from ``scripts/evaluate --tune-sisfall``
-(recorded falls, stumbles and activities, chosen by subject folds); the
-others from ``scripts/evaluate --tune`` on the modelled events. README's
-"Detector evaluation" has the results.
+The defaults come from ``scripts/evaluate --tune`` on the tuning half of the
+evaluation data; ``docs/evaluation.md`` has the protocol and the results.
 """
 
 from __future__ import annotations
@@ -180,15 +164,10 @@ class DetectorConfig:
     """A tier fires at most once in this long."""
     max_gap_s: float = 1.0
     """A longer pause between samples restarts the short-term state."""
-    attitude_tau_s: float = 4.0
+    attitude_tau_s: float = 1.0
     """Time constant pulling the gravity estimate towards the accelerometer."""
-    attitude_low_g: float = 0.3
-    attitude_high_g: float = 3.0
-    """No pull while the acceleration is outside this band (free fall, impacts)."""
-    attitude_max_rate: float = 2.0
-    """rad/s: no pull while turning faster (the acceleration is not gravity)."""
-    posture_tau_s: float = 2.0
-    """The walker's current posture: the gravity direction low-passed this much."""
+    attitude_gate_g: float = 0.25
+    """The pull fades to nothing as the acceleration leaves 1 g by this much."""
 
     spin_rate: float = 3.0
     """rad/s of tilting (non-vertical) rotation."""
@@ -198,18 +177,15 @@ class DetectorConfig:
     low_g_hold_s: float = 0.1
     coincidence_s: float = 0.3
     """Spin and tilt/low-g count together when this close in time."""
-    drop_speed: float = 1.1
+    drop_speed: float = 0.8
     """m/s downwards."""
-    drop_tilt_deg: float = 25.0
+    drop_tilt_deg: float = 15.0
     drop_rate: float = 1.5
     drop_tau_s: float = 0.5
     free_fall_g: float = 0.3
     free_fall_hold_s: float = 0.15
     impact_g: float = 3.0
     impact_context_s: float = 1.0
-    impact_pauses: bool = False
-    """The ``impact`` rule pauses (tier 1). Off: on recorded motion it fires
-    at or after the impact, too late to help, and on every jogging stride."""
 
     fall_tilt_deg: float = 50.0
     fall_hold_s: float = 0.5
@@ -232,8 +208,6 @@ class DetectorConfig:
     unsteady_windows: int = 3
     unsteady_refractory_s: float = 30.0
     """Tier 3 prompts at most this often (it asks the walker to slow down)."""
-    recovered_after_s: float = 1.0
-    """A pause not confirmed as a fall this long after is a stumble: tier 3."""
 
 
 @dataclass(slots=True)
@@ -246,8 +220,6 @@ class _Signals:
     rate: FloatArray
     gyro_norm: FloatArray
     tilt: FloatArray
-    lean: FloatArray
-    """Degrees between the gravity direction and the walker's recent posture."""
     speed: FloatArray  # vertical, m/s, up positive
 
 
@@ -258,7 +230,6 @@ class _Stream:
     start_s: float
     last_s: float
     gravity: FloatArray
-    posture: FloatArray
     speed: float = 0.0
     runs: dict[str, float] = field(default_factory=dict)
     """Per rule condition: time of the last sample where it was false."""
@@ -275,8 +246,9 @@ class Detector:
     def __init__(self, config: DetectorConfig | None = None) -> None:
         """Create a detector for one session (``reset`` starts another)."""
         self.config = config or DetectorConfig()
-        self._min_lean = min(self.config.spin_tilt_deg, self.config.drop_tilt_deg)
         self._min_tilt = min(
+            self.config.spin_tilt_deg,
+            self.config.drop_tilt_deg,
             self.config.fall_tilt_deg,
             self.config.still_tilt_deg,
             self.config.lying_tilt_deg,
@@ -303,8 +275,6 @@ class Detector:
         self._ref_count = 0
         self._fired: dict[Tier, float] = dict.fromkeys(Tier, NEG_INF)
         self._gait_quiet_until = NEG_INF
-        self._pending_recovery = NEG_INF
-        """Time of the tier-1 detection awaiting its stumble check."""
         self._baseline: list[GaitWindow] = []
         self._baseline_regularity = math.nan
         self._baseline_cv = math.nan
@@ -380,10 +350,7 @@ class Detector:
             ):
                 self._restart_calibration(float(ts[0]))
             stream = self._stream = _Stream(
-                start_s=float(ts[0]),
-                last_s=float(ts[0]),
-                gravity=acc[0].copy(),
-                posture=acc[0] / max(float(np.linalg.norm(acc[0])), 1e-9),
+                start_s=float(ts[0]), last_s=float(ts[0]), gravity=acc[0].copy()
             )
             self._gait.restart(float(ts[0]))
         dt = np.empty_like(ts)
@@ -393,8 +360,7 @@ class Detector:
 
         acc_norm = row_norm(acc)
         acc_g: FloatArray = acc_norm * (1.0 / STANDARD_GRAVITY)
-        gyro_norm = row_norm(gyro)
-        weight = self._pull(acc_g, gyro_norm)
+        weight = np.clip(1.0 - np.abs(acc_g - 1.0) / cfg.attitude_gate_g, 0.0, 1.0)
         age = ts - stream.start_s
         tau = np.where(age < _WARMUP_S, _WARMUP_TAU_S, cfg.attitude_tau_s)
         alpha = np.minimum(dt / tau, 1.0) * weight
@@ -406,12 +372,10 @@ class Detector:
         rate = row_norm(gyro - about_vertical[:, None] * down)
 
         tilt, g_ref = self._calibrate(ts, acc, acc_norm, rate, down)
-        lean = self._lean(stream, down, dt)
         vertical = np.einsum("ij,ij->i", acc, down) - g_ref
         settling = age < _SETTLE_S
         if settling[0]:
             tilt = np.where(settling, 0.0, tilt)
-            lean = np.where(settling, 0.0, lean)
             vertical = np.where(settling, 0.0, vertical)
         speed = leaky_integral(vertical, dt, cfg.drop_tau_s, stream.speed)
         stream.speed = float(speed[-1])
@@ -420,16 +384,12 @@ class Detector:
             ts=ts,
             acc_g=acc_g,
             rate=rate,
-            gyro_norm=gyro_norm,
+            gyro_norm=row_norm(gyro),
             tilt=tilt,
-            lean=lean,
             speed=speed,
         )
         detections = self._rules(stream, signals)
-        detections += [
-            *self._recovered(signals, detections),
-            *self._unsteady(stream, signals, vertical / STANDARD_GRAVITY),
-        ]
+        detections += self._unsteady(stream, signals, vertical / STANDARD_GRAVITY)
         recent = ts >= ts[-1] - _FEATURE_LOOKBACK_S
         start = max(int(np.argmax(recent)), ts.shape[0] - _TAIL_ROWS)
         tail = np.stack((ts[start:], acc_g[start:], rate[start:]), axis=1)
@@ -443,38 +403,6 @@ class Detector:
         stream.last_s = float(ts[-1])
         detections.sort(key=lambda detection: detection.time_ns)
         return detections
-
-    def _pull(self, acc_g: FloatArray, gyro_norm: FloatArray) -> FloatArray:
-        """1 where the accelerometer may correct the attitude, else 0."""
-        cfg = self.config
-        weight: FloatArray = (
-            (acc_g > cfg.attitude_low_g)
-            & (acc_g < cfg.attitude_high_g)
-            & (gyro_norm < cfg.attitude_max_rate)
-        ).astype(np.float64)
-        return weight
-
-    def _lean(self, stream: _Stream, down: FloatArray, dt: FloatArray) -> FloatArray:
-        """Degrees from the posture of the last ``posture_tau_s`` (a low-pass).
-
-        A steady lean (jogging, a walker bent over the rails) is posture, not
-        a fall: the falling rules look at how far the trunk has just gone.
-        """
-        tau = self.config.posture_tau_s
-        posture = np.stack(
-            [
-                leaky_integral(down[:, axis] / tau, dt, tau, stream.posture[axis] * 1.0)
-                for axis in range(3)
-            ],
-            axis=1,
-        )
-        # The integral's gain settles at 1: only the direction is used.
-        previous = np.concatenate((stream.posture[None, :], posture[:-1]), axis=0)
-        stream.posture = posture[-1].copy()
-        norm = row_norm(previous)
-        cosine = np.einsum("ij,ij->i", down, previous) / np.where(norm > 0, norm, 1.0)
-        lean: FloatArray = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
-        return lean
 
     def _restart_calibration(self, start_s: float) -> None:
         """Calibrate afresh from ``start_s`` (a gap before calibration ended)."""
@@ -533,7 +461,6 @@ class Detector:
             and float(s.acc_g.min()) >= max(cfg.low_g, cfg.free_fall_g)
             and float(s.acc_g.max()) < cfg.impact_g
             and float(s.tilt.max()) < self._min_tilt
-            and float(s.lean.max()) < self._min_lean
         )
 
     def _rules(self, stream: _Stream, s: _Signals) -> list[Detection]:
@@ -564,25 +491,22 @@ class Detector:
         big = s.acc_g >= cfg.impact_g
         drop = (
             (s.speed <= -cfg.drop_speed)
-            & (s.lean >= cfg.drop_tilt_deg)
+            & (s.tilt >= cfg.drop_tilt_deg)
             & (s.rate >= cfg.drop_rate)
         )
         last_spin = latest("spin", spin_q)
         last_low = latest("low", low_q)
-        last_phase = np.maximum(
-            last_turn := np.maximum(last_spin, latest("drop", drop)), last_low
-        )
+        last_phase = np.maximum(np.maximum(last_spin, last_low), latest("drop", drop))
         last_big = latest("impact", big)
         last_dynamic = np.maximum(last_phase, last_big)
-        tilted = s.lean >= cfg.spin_tilt_deg
+        tilted = s.tilt >= cfg.spin_tilt_deg
         spin_rule = (ts - last_spin <= cfg.coincidence_s) & (
             tilted | (ts - last_low <= cfg.coincidence_s)
         )
         free_rule = (
             held("free", s.acc_g < cfg.free_fall_g) >= cfg.free_fall_hold_s - _EPS
         )
-        # Not after low g alone: a runner's flight phase ends in a 3 g landing.
-        impact_rule = big & (tilted | (ts - last_turn <= cfg.impact_context_s))
+        impact_rule = big & (tilted | (ts - last_phase <= cfg.impact_context_s))
 
         fall_held = held("fall", s.tilt >= cfg.fall_tilt_deg)
         fall_rule = (fall_held >= cfg.fall_hold_s - _EPS) & (
@@ -603,7 +527,7 @@ class Detector:
 
         candidates: list[tuple[int, int, Tier, str]] = []
         ordered = (
-            ("impact", Tier.PAUSE_NOW, impact_rule & cfg.impact_pauses),
+            ("impact", Tier.PAUSE_NOW, impact_rule),
             ("spin", Tier.PAUSE_NOW, spin_rule),
             ("drop", Tier.PAUSE_NOW, drop),
             ("free_fall", Tier.PAUSE_NOW, free_rule),
@@ -668,52 +592,6 @@ class Detector:
         }
 
     # --- tier 3 -----------------------------------------------------------------
-
-    def _recovered(self, s: _Signals, detections: list[Detection]) -> list[Detection]:
-        """Tier 3 ``stumble``: a pause that ``recovered_after_s`` later is no fall.
-
-        The check looks at the first sample at or after that moment: no tier 2
-        since the pause and the trunk below ``fall_tilt_deg``.
-        """
-        late = self.config.recovered_after_s - _EPS
-        origin = self._origin_ns or 0
-        result: list[Detection] = []
-        for detection in detections:
-            now = (detection.time_ns - origin) / _NS
-            if self._pending_recovery != NEG_INF and (
-                now >= self._pending_recovery + late
-            ):
-                result += self._check_recovery(s)
-            if detection.tier == Tier.PAUSE_NOW and self._pending_recovery == NEG_INF:
-                self._pending_recovery = now
-            elif detection.tier == Tier.CONFIRMED_FALL:
-                self._pending_recovery = NEG_INF
-        if self._pending_recovery != NEG_INF and (
-            s.ts[-1] >= self._pending_recovery + late
-        ):
-            result += self._check_recovery(s)
-        return result
-
-    def _check_recovery(self, s: _Signals) -> list[Detection]:
-        cfg = self.config
-        due = self._pending_recovery + cfg.recovered_after_s - _EPS
-        self._pending_recovery = NEG_INF
-        index = int(np.searchsorted(s.ts, due))
-        now = float(s.ts[index])
-        if (
-            s.tilt[index] >= cfg.fall_tilt_deg
-            or now - self._fired[Tier.UNSTEADY] < cfg.refractory_s
-        ):
-            return []
-        self._fired[Tier.UNSTEADY] = now
-        return [
-            Detection(
-                tier=Tier.UNSTEADY,
-                kind="stumble",
-                time_ns=int(s.times[index]),
-                features={"tilt_deg": round(float(s.tilt[index]), 1)},
-            )
-        ]
 
     def _unsteady(
         self, stream: _Stream, s: _Signals, vertical_g: FloatArray
