@@ -726,6 +726,21 @@ async def test_bluetooth_not_a_treadmill(hass: HomeAssistant, info: Any) -> None
     assert hass.config_entries.async_entries(DOMAIN) == []
 
 
+async def test_bluetooth_confirm_refuses_nan_then_succeeds(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock
+) -> None:
+    result = await _start_bluetooth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**CONFIRM_INPUT, CONF_BODY_MASS: "nan"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_BODY_MASS: "not_finite"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], dict(CONFIRM_INPUT)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 @pytest.mark.parametrize("name", ["", "   ", "!!!", " - . / "])
 async def test_bluetooth_confirm_name_required_then_success(
     hass: HomeAssistant, mock_setup_entry: AsyncMock, name: str
