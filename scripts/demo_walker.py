@@ -603,9 +603,11 @@ class Walker:
         if self.detection is not None:
             self.detector = self.detection.Detector()
         _LOGGER.info(
-            "session under way (%s): streaming %s to the webhook",
+            "session under way (%s): streaming %s to the webhook "
+            "as Sensor Logger session %s",
             self.station.state,
             self.source,
+            self.session_id,
         )
 
     def _end_stream(self) -> None:
