@@ -63,7 +63,12 @@ ONBOARDING_VERSION = 4  # homeassistant.components.onboarding.STORAGE_VERSION
 
 ENTRY_DOMAIN = "retro_walk"
 ENTRY_TITLE = "Demo station"
-ENTRY_UNIQUE_ID = "demo_station"
+# A fixed random-looking id, as the config flow gives stations without a
+# Bluetooth machine (config entry 1.2): not the name, so nothing migrates it.
+ENTRY_UNIQUE_ID = "d3e0c5a1f2b44c6e9a7b8c9d0e1f2a3b"
+# What demo dirs made before 1.2 used (migrated to a random id at their
+# first start since): such an entry is recognised by its name instead.
+LEGACY_UNIQUE_ID = "demo_station"
 ENTRY_DATA: dict[str, Any] = {
     "name": "Demo station",
     "body_mass": 70.0,
@@ -174,10 +179,11 @@ def token_valid(config_dir: Path, token_file: Path) -> bool:
 
 
 def _is_demo_entry(entry: Any) -> bool:
-    return (
-        isinstance(entry, dict)
-        and entry.get("domain") == ENTRY_DOMAIN
-        and entry.get("unique_id") == ENTRY_UNIQUE_ID
+    if not isinstance(entry, dict) or entry.get("domain") != ENTRY_DOMAIN:
+        return False
+    data = entry.get("data")
+    return entry.get("unique_id") in (ENTRY_UNIQUE_ID, LEGACY_UNIQUE_ID) or (
+        isinstance(data, dict) and data.get("name") == ENTRY_TITLE
     )
 
 
@@ -371,7 +377,7 @@ async def _ensure_entry(hass: HomeAssistant, webhook_id: str) -> None:
         data=ENTRY_DATA,
         discovery_keys=MappingProxyType({}),
         domain=ENTRY_DOMAIN,
-        minor_version=1,
+        minor_version=2,
         options=motion_options(ENTRY_OPTIONS, webhook_id),
         source=SOURCE_USER,
         subentries_data=None,
