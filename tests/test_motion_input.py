@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed_exact,
+)
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     WebSocketGenerator,
@@ -17,7 +23,7 @@ from pytest_homeassistant_custom_component.typing import (
 
 from homeassistant.core import HomeAssistant
 
-from .common import STATION_DATA, STATION_OPTIONS, async_add_station
+from .common import STATION_DATA, STATION_OPTIONS, async_add_station, async_call
 from .sensorlogger import message
 
 if TYPE_CHECKING:
@@ -33,6 +39,8 @@ OPTIONS: dict[str, Any] = {
     "webhook_id": WEBHOOK_ID,
     "webhook_local_only": True,
 }
+STATE = "sensor.living_room_session_state"
+EVENT = "event.living_room_instability"
 TOPIC = "sensorlogger/nested"
 NESTED = b"[" * 100_000 + b"]" * 100_000
 
@@ -159,3 +167,35 @@ async def test_a_deeply_nested_mqtt_payload_is_refused(
     assert stats.rejected["invalid_json"] == 1
     assert stats.messages == 1  # the good one after it
     assert "Traceback" not in caplog.text
+
+
+async def test_a_phone_whose_clock_went_wrong_looks_like_a_lost_stream(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Messages whose every sample is dropped must not keep the watchdog quiet.
+
+    (A phone stamping everything an hour ahead would otherwise blind the
+    detector while the stream looked healthy.)
+    """
+    await async_call(hass, "start_session")
+    client = await hass_client_no_auth()
+
+    async def push(offset_ns: int) -> None:
+        body = message(time.time_ns() - 2 * 10**8 + offset_ns)
+        response = await client.post(URL, json=body)
+        assert response.status == 200
+        freezer.tick(timedelta(seconds=0.2))
+        async_fire_time_changed_exact(hass)
+        await hass.async_block_till_done()
+
+    for _ in range(30):  # 6 s of a healthy stream
+        await push(0)
+    assert hass.states.get(STATE).state == "warm_up"
+    for _ in range(15):  # 3 s stamped an hour ahead
+        await push(3600 * 10**9)
+    assert hass.states.get(STATE).state == "paused_by_safety"
+    assert hass.states.get(EVENT).attributes["kind"] == "stream_lost"
+    assert station.runtime_data.safety.motion.detector.dropped["too_far_ahead"] > 0

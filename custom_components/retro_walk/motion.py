@@ -244,12 +244,20 @@ class MotionInput:
         stats = self.stats
         stats.messages += 1
         stats.samples += len(batch)
-        self._on_samples()
-        if self.active:
-            # When it arrived, for the detector's check of the phone's clock.
-            received_ns = time.time_ns()
-            for detection in self.detector.process(batch, received_ns=received_ns):
-                self._on_detection(detection)
+        if not self.active:
+            self._on_samples()
+            return HTTPStatus.OK, "ok"
+        # When it arrived, for the detector's check of the phone's clock.
+        received_ns = time.time_ns()
+        dropped_before = self.detector.dropped.total()
+        detections = self.detector.process(batch, received_ns=received_ns)
+        if self.detector.dropped.total() - dropped_before < len(batch):
+            # Only samples the detector can use keep the stream watchdog
+            # quiet: a phone whose clock went wrong (every sample dropped)
+            # must look like a lost stream, not like a healthy one.
+            self._on_samples()
+        for detection in detections:
+            self._on_detection(detection)
         return HTTPStatus.OK, "ok"
 
     def _owns_stream(self, device_id: str, session_id: str) -> bool:
