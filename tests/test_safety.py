@@ -102,9 +102,14 @@ async def _stream(
     client: ClientSessionGenerator,
     seconds: float,
 ) -> None:
-    """Push 20-sample batches every 200 ms, as a phone at 100 Hz does."""
+    """Push 20-sample batches every 200 ms, as a phone at 100 Hz does.
+
+    Stamped with the (frozen) wall clock, as a phone's are: the detector drops
+    samples far from the time they arrive, and those no longer feed the stream
+    watchdog.
+    """
     for _ in range(round(seconds / 0.2)):
-        assert await _push(client, message(0)) == 200
+        assert await _push(client, message(time.time_ns() - 2 * 10**8)) == 200
         freezer.tick(timedelta(seconds=0.2))
         async_fire_time_changed_exact(hass)
         await hass.async_block_till_done()
