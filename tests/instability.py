@@ -1,6 +1,6 @@
 """Instabilities reported through the station's Sensor Logger webhook.
 
-The detector's output is fixed (``Detector.process``), as in ``test_safety``,
+The detector's output is fixed (``Detector.run``), as in ``test_safety``,
 so that a tier can be raised deterministically through the public webhook.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+import itertools
+import time
 from typing import Any
 from unittest.mock import patch
 
@@ -41,13 +43,21 @@ def detections(*found: tuple[int, str]) -> Iterator[None]:
         Detection(tier=Tier(tier), kind=kind, time_ns=0, features={"peak": 1.0})
         for tier, kind in found
     ]
-    with patch.object(Detector, "process", side_effect=[results]):
+    with patch.object(Detector, "run", side_effect=[results]):
         yield
 
 
-async def async_push(client: ClientSessionGenerator, start_ns: int) -> None:
-    """Push one Sensor Logger message to the station's webhook."""
-    response = await (await client()).post(URL, json=message(start_ns))
+_PUSHES = itertools.count()  # a millisecond later each push: never a duplicate
+
+
+async def async_push(client: ClientSessionGenerator, start_ns: int = 0) -> None:
+    """Push one Sensor Logger message to the station's webhook.
+
+    Stamped with the (frozen) wall clock plus ``start_ns``, as a phone stamps
+    its samples: the detector drops samples far from their arrival.
+    """
+    body = message(time.time_ns() - 2 * 10**8 + start_ns + next(_PUSHES) * 10**6)
+    response = await (await client()).post(URL, json=body)
     assert response.status == 200
 
 
@@ -59,7 +69,7 @@ async def async_stream(
 ) -> None:
     """Push 20-sample batches every 200 ms, as a phone at 100 Hz does."""
     for _ in range(round(seconds / 0.2)):
-        await async_push(client, 0)
+        await async_push(client)
         freezer.tick(timedelta(seconds=0.2))
         async_fire_time_changed_exact(hass)
         await hass.async_block_till_done()
@@ -79,6 +89,6 @@ async def async_report(
     waits for an answer would never finish).
     """
     with detections((tier, kind)):
-        await async_push(client, 5 * 10**9)
+        await async_push(client)
     if block:
         await hass.async_block_till_done()

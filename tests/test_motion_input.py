@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -21,6 +22,7 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
+from custom_components.retro_walk.detection import Detector
 from homeassistant.core import HomeAssistant
 
 from .common import STATION_DATA, STATION_OPTIONS, async_add_station, async_call
@@ -199,3 +201,45 @@ async def test_a_phone_whose_clock_went_wrong_looks_like_a_lost_stream(
     assert hass.states.get(STATE).state == "paused_by_safety"
     assert hass.states.get(EVENT).attributes["kind"] == "stream_lost"
     assert station.runtime_data.safety.motion.detector.dropped["too_far_ahead"] > 0
+
+
+async def test_small_pushes_are_analysed_in_pairs(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """10 samples every 100 ms: one detector pass per two pushes, none lost.
+
+    The detector's cost per call is mostly fixed; pairing small pushes keeps
+    its cost per sample independent of the phone's batch size, and a decision
+    waits at most one more push.
+    """
+    await async_call(hass, "start_session")
+    detector = station.runtime_data.safety.motion.detector
+    client = await hass_client_no_auth()
+    with patch.object(Detector, "run", autospec=True, side_effect=Detector.run) as run:
+        for _ in range(20):
+            body = message(time.time_ns() - 10**8, count=10)
+            assert (await client.post(URL, json=body)).status == 200
+            freezer.tick(timedelta(seconds=0.1))
+            async_fire_time_changed_exact(hass)
+            await hass.async_block_till_done()
+    assert run.call_count == 10
+    assert sum(len(call.args[1]) for call in run.call_args_list) == 200
+    assert detector.dropped.total() == 0
+
+
+async def test_a_lone_small_push_is_analysed_soon(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    await async_call(hass, "start_session")
+    client = await hass_client_no_auth()
+    with patch.object(Detector, "run", autospec=True, side_effect=Detector.run) as run:
+        body = message(time.time_ns() - 10**8, count=10)
+        assert (await client.post(URL, json=body)).status == 200
+        assert run.call_count == 0  # waits for a second push …
+        await asyncio.sleep(0.3)  # … or FLUSH_AFTER (0.15 s)
+    assert run.call_count == 1

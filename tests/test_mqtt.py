@@ -7,6 +7,7 @@ station subscribes through Home Assistant's MQTT integration.
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING
 from unittest.mock import patch
 
@@ -64,8 +65,10 @@ async def test_mqtt_detection_pauses_the_belt(
     await mosquitto_broker.async_sync_subscriptions(hass)
     await async_call(hass, "start_session")
     spin = Detection(tier=Tier.PAUSE_NOW, kind="spin", time_ns=0, features={})
-    with patch.object(Detector, "process", return_value=[spin]):
-        await mosquitto_broker.async_publish(TOPIC, json.dumps(message(0)), qos=1)
+    with patch.object(Detector, "run", return_value=[spin]):
+        # Stamped now, as a phone stamps its samples.
+        body = json.dumps(message(time.time_ns() - 2 * 10**8))
+        await mosquitto_broker.async_publish(TOPIC, body, qos=1)
         for _ in range(100):
             await hass.async_block_till_done()
             if entry.runtime_data.safety.motion.stats.messages:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+import itertools
 import time
 from typing import Any
 from unittest.mock import patch
@@ -82,8 +83,21 @@ def detections(*found: tuple[int, str]) -> Iterator[None]:
         Detection(tier=Tier(tier), kind=kind, time_ns=0, features={"peak": 1.0})
         for tier, kind in found
     ]
-    with patch.object(Detector, "process", side_effect=[results]):
+    with patch.object(Detector, "run", side_effect=[results]):
         yield
+
+
+_PUSHES = itertools.count()
+
+
+def _now(**motion: Any) -> dict[str, Any]:
+    """A push of the last 200 ms, stamped with the (frozen) wall clock.
+
+    Each push is a millisecond later than the one before, so pushes made
+    while the clock stands still still bring a new sample (a repeated
+    timestamp is dropped as a duplicate).
+    """
+    return message(time.time_ns() - 2 * 10**8 + next(_PUSHES) * 10**6, **motion)
 
 
 def _notifications(hass: HomeAssistant) -> dict[str, Any]:
@@ -174,9 +188,9 @@ async def test_detector_runs_only_during_a_session(
     station: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    with patch.object(Detector, "process") as process:
-        assert await _push(hass_client_no_auth, message(0)) == 200
-    process.assert_not_called()
+    with patch.object(Detector, "run") as run:
+        assert await _push(hass_client_no_auth, _now()) == 200
+    run.assert_not_called()
     assert hass.states.get(STATE).state == "idle"
 
 
@@ -189,7 +203,7 @@ async def test_tier_1_pauses_the_belt(
 ) -> None:
     await _moving_session(hass, freezer, hass_client_no_auth)
     with detections((1, "spin")):
-        assert await _push(hass_client_no_auth, message(5 * 10**9)) == 200
+        assert await _push(hass_client_no_auth, _now()) == 200
     await hass.async_block_till_done()
     assert hass.states.get(STATE).state == "paused_by_safety"
     assert station.runtime_data.treadmill.target == 0.0
@@ -214,7 +228,7 @@ async def test_tier_2_stops_the_belt_and_escalates_until_answered(
 ) -> None:
     await _moving_session(hass, freezer, hass_client_no_auth)
     with detections((2, "fall")):
-        await _push(hass_client_no_auth, message(5 * 10**9))
+        await _push(hass_client_no_auth, _now())
     await hass.async_block_till_done()
     assert hass.states.get(STATE).state == "paused_by_safety"
     assert hass.states.get(EVENT).attributes["event_type"] == "confirmed_fall"
@@ -255,7 +269,7 @@ async def test_tier_2_answered_in_time_is_not_escalated(
 ) -> None:
     await _moving_session(hass, freezer, hass_client_no_auth)
     with detections((2, "fall")):
-        await _push(hass_client_no_auth, message(5 * 10**9))
+        await _push(hass_client_no_auth, _now())
     await hass.async_block_till_done()
     await hass.services.async_call(
         "button",
@@ -285,7 +299,7 @@ async def test_need_help_goes_to_the_escalation_targets_at_once(
 ) -> None:
     await _moving_session(hass, freezer, hass_client_no_auth)
     with detections((2, "fall")):
-        await _push(hass_client_no_auth, message(5 * 10**9))
+        await _push(hass_client_no_auth, _now())
     await hass.async_block_till_done()
     help_action = notify["partner"][0].data["data"]["actions"][1]["action"]
     hass.bus.async_fire("mobile_app_notification_action", {"action": "SOMETHING_ELSE"})
@@ -306,7 +320,7 @@ async def test_tier_3_slows_the_belt_and_prompts_the_walker(
     await _moving_session(hass, freezer, hass_client_no_auth)
     assert station.runtime_data.treadmill.target == 3.0
     with detections((3, "unsteady")):
-        await _push(hass_client_no_auth, message(5 * 10**9))
+        await _push(hass_client_no_auth, _now())
     await hass.async_block_till_done()
     assert station.runtime_data.treadmill.target == 2.5
     await _stream(hass, freezer, hass_client_no_auth, 1)
@@ -382,7 +396,7 @@ async def test_a_second_phone_is_refused_during_a_session(
     client = await hass_client_no_auth()
     for _ in range(3):
         response = await client.post(
-            URL, json=_from(message(5 * 10**9), deviceId="someone-elses-phone")
+            URL, json=_from(_now(), deviceId="someone-elses-phone")
         )
         assert response.status == 409
         assert (await response.json())["error"] == "other_device"
@@ -391,18 +405,16 @@ async def test_a_second_phone_is_refused_during_a_session(
     assert caplog.text.count("rejected a motion message (other_device)") == 1
     # The other phone streaming does not hide the owner's silence.
     for _ in range(6):
-        await _push(
-            hass_client_no_auth, _from(message(6 * 10**9), deviceId="someone-elses")
-        )
+        await _push(hass_client_no_auth, _from(_now(), deviceId="someone-elses"))
         await async_tick(hass, freezer, 1)
     assert hass.states.get(STATE).state == "paused_by_safety"
     assert hass.states.get(EVENT).attributes["kind"] == "stream_lost"
     # A new session is free for whichever phone speaks first.
     await async_call(hass, "stop_session")
     await async_call(hass, "start_session")
-    other = _from(message(7 * 10**9), deviceId="someone-elses-phone")
+    other = _from(_now(), deviceId="someone-elses-phone")
     assert await _push(hass_client_no_auth, other) == 200
-    assert await _push(hass_client_no_auth, message(8 * 10**9)) == 409
+    assert await _push(hass_client_no_auth, _now()) == 409
 
 
 async def test_a_restarted_recording_recalibrates_the_detector(
@@ -415,7 +427,7 @@ async def test_a_restarted_recording_recalibrates_the_detector(
     motion = station.runtime_data.safety.motion
     await _moving_session(hass, freezer, hass_client_no_auth)
     with patch.object(Detector, "reset") as reset:
-        restarted = _from(message(5 * 10**9), sessionId="restarted-recording")
+        restarted = _from(_now(), sessionId="restarted-recording")
         assert await _push(hass_client_no_auth, restarted) == 200
         assert await _push(hass_client_no_auth, restarted) == 200
     reset.assert_called_once()
@@ -552,7 +564,7 @@ async def test_hallway_station_alerts_instead_of_pausing(
     await async_call(hass, "start_session")
     await _push(hass_client_no_auth, message(0))
     with detections((1, "spin")):
-        await _push(hass_client_no_auth, message(10**9))
+        await _push(hass_client_no_auth, _now())
     await hass.async_block_till_done()
     assert hass.states.get(STATE).state == "warm_up"
     assert len(notify["partner"]) == 1
@@ -586,7 +598,7 @@ async def test_detections_are_recorded_with_the_session(
 ) -> None:
     await _moving_session(hass, freezer, hass_client_no_auth)
     with detections((3, "unsteady"), (1, "spin")):
-        await _push(hass_client_no_auth, message(5 * 10**9))
+        await _push(hass_client_no_auth, _now())
     await hass.async_block_till_done()
     await async_call(hass, "stop_session")
     (record,) = (await async_history(hass))["sessions"]
@@ -619,11 +631,11 @@ async def test_detector_keeps_running_while_paused(
     """A slip pauses the belt; the fall that follows is still confirmed."""
     await _moving_session(hass, freezer, hass_client_no_auth)
     with detections((1, "spin")):
-        await _push(hass_client_no_auth, message(5 * 10**9))
+        await _push(hass_client_no_auth, _now())
     await hass.async_block_till_done()
     assert hass.states.get(STATE).state == "paused_by_safety"
     with detections((2, "fall")):
-        await _push(hass_client_no_auth, message(6 * 10**9))
+        await _push(hass_client_no_auth, _now())
     await hass.async_block_till_done()
     assert hass.states.get(EVENT).attributes["event_type"] == "confirmed_fall"
     assert len(notify["partner"]) == 1
@@ -644,10 +656,10 @@ async def test_follow_up_detections_do_not_spam(
     """After a fall: "lying" does not alert again, "unsteady" prompts nobody."""
     await _moving_session(hass, freezer, hass_client_no_auth)
     with detections((2, "fall")):
-        await _push(hass_client_no_auth, message(5 * 10**9))
+        await _push(hass_client_no_auth, _now())
     await hass.async_block_till_done()
     with detections((3, "unsteady"), (2, "lying")):
-        await _push(hass_client_no_auth, message(6 * 10**9))
+        await _push(hass_client_no_auth, _now())
     await hass.async_block_till_done()
     assert len(notify["partner"]) == 1
     assert notify["walker"] == []
