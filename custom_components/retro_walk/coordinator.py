@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 import logging
 from typing import Any
 
@@ -82,6 +82,17 @@ class RetroWalkData:
     treadmill: Treadmill
     history: HistoryStore
     safety: SafetyRunner
+
+
+# The planned end is shown to this many seconds: now + remaining wobbles by a
+# fraction of a second from tick to tick and must not rewrite the sensor.
+END_RESOLUTION = 10
+
+
+def _planned_end(now: float, remaining: float) -> datetime:
+    """When a moving session will end, rounded to END_RESOLUTION seconds."""
+    end = round((now + remaining) / END_RESOLUTION) * END_RESOLUTION
+    return dt_util.utc_from_timestamp(end)
 
 
 def _finite_or_refuse(value: object) -> float:
@@ -347,6 +358,8 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             next_backward_minutes=suggestion,
             telemetry=telemetry,
             tier_counts=session.tier_counts(),
+            started_at=dt_util.utc_from_timestamp(session.started_at),
+            ends_at=_planned_end(now, session.remaining) if session.is_moving else None,
         )
 
     def _async_publish(self) -> None:

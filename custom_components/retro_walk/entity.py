@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -93,3 +95,22 @@ class RetroWalkEntity(CoordinatorEntity[RetroWalkCoordinator]):
         return super().available and self.entity_description.available_fn(
             self.coordinator
         )
+
+    _last_shown: tuple[Any, ...] | None = None
+
+    def shown(self) -> tuple[Any, ...]:
+        """What the frontend shows of the entity.
+
+        The station publishes its status every second while something moves;
+        an entity writes its state only when this changes, so fifty stations
+        do not write (and record) the same values over and over.
+        """
+        return (self.available, self.state, self.extra_state_attributes)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when what it shows has changed."""
+        shown = self.shown()
+        if shown != self._last_shown:
+            self._last_shown = shown
+            super()._handle_coordinator_update()

@@ -45,9 +45,12 @@ class RetroWalkSensorEntityDescription(
 ):
     """Describes a Retro Walk sensor."""
 
-    value_fn: Callable[[StationStatus], float | str | None]
+    value_fn: Callable[[StationStatus], float | str | datetime | None]
     last_reset_fn: Callable[[StationStatus], datetime | None] = lambda _: None
     attributes_fn: Callable[[StationStatus], dict[str, Any]] | None = None
+    # The smallest change worth a state write, in the native unit (None: one
+    # unit of the display precision). Durations show tenths of a minute.
+    shown_step: float | None = None
 
 
 SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
@@ -72,6 +75,7 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=1,
+        shown_step=6.0,
         value_fn=lambda status: status.elapsed,
     ),
     RetroWalkSensorEntityDescription(
@@ -81,7 +85,22 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=1,
+        shown_step=6.0,
         value_fn=lambda status: status.remaining,
+    ),
+    RetroWalkSensorEntityDescription(
+        key="session_started",
+        translation_key="session_started",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda status: status.started_at,
+    ),
+    RetroWalkSensorEntityDescription(
+        # Dashboards count down to it themselves: a timer that needs no
+        # state write every second (it moves only when the plan does).
+        key="session_ends",
+        translation_key="session_ends",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda status: status.ends_at,
     ),
     RetroWalkSensorEntityDescription(
         key="backward_time",
@@ -91,6 +110,7 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=1,
+        shown_step=6.0,
         value_fn=lambda status: status.backward_time,
     ),
     RetroWalkSensorEntityDescription(
@@ -101,6 +121,7 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=1,
+        shown_step=6.0,
         value_fn=lambda status: status.forward_time,
     ),
     RetroWalkSensorEntityDescription(
@@ -284,9 +305,21 @@ class RetroWalkSensor(RetroWalkEntity, SensorEntity):
     entity_description: RetroWalkSensorEntityDescription
 
     @property
-    def native_value(self) -> float | str | None:
+    def native_value(self) -> float | str | datetime | None:
         """The value."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+    def shown(self) -> tuple[Any, ...]:
+        """Numbers as far as they are shown: a tick below that writes nothing."""
+        description = self.entity_description
+        value = self.native_value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            step = description.shown_step
+            if step is None and description.suggested_display_precision is not None:
+                step = 10.0**-description.suggested_display_precision
+            if step:
+                value = round(value / step)
+        return (self.available, value, self.extra_state_attributes, self.last_reset)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:

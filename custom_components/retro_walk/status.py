@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .const import ATTR_SESSION_EVENT_TYPE, TIER_EVENT_TYPES, SessionEventType
@@ -43,6 +44,10 @@ class StationStatus:
     next_backward_minutes: float
     telemetry: dict[str, Any]
     tier_counts: dict[int, int]
+    # When the session started, and when it will end if it keeps moving
+    # (None while halted, or without a session).
+    started_at: datetime | None = None
+    ends_at: datetime | None = None
 
     @property
     def active(self) -> bool:
