@@ -104,13 +104,30 @@ class SampleClock:
         self._pending_ns: int | None = None
         self._pending_row: FloatArray | None = None
         self._observations: deque[int] = deque(maxlen=OFFSET_MESSAGES)
+        self._offset_ns: int | None = None
 
     @property
     def offset_ns(self) -> int | None:
         """Phone clock minus receiver clock (with the delays), once learnt."""
-        if len(self._observations) < OFFSET_MIN_MESSAGES:
-            return None
-        return int(np.median(np.fromiter(self._observations, dtype=np.int64)))
+        return self._offset_ns
+
+    def _observe(self, observation: int) -> None:
+        """One message's reading of the offset; the offset is their median.
+
+        Computed once per message with Python ints (a handful of them): numpy's
+        median costs more than the rest of the clock on a small push.
+        """
+        self._observations.append(observation)
+        count = len(self._observations)
+        if count < OFFSET_MIN_MESSAGES:
+            return
+        ordered = sorted(self._observations)
+        middle = count // 2
+        self._offset_ns = (
+            ordered[middle]
+            if count % 2
+            else (ordered[middle - 1] + ordered[middle]) // 2
+        )
 
     @property
     def pending(self) -> bool:
@@ -149,14 +166,18 @@ class SampleClock:
 
     def _plausible(self, times: IntArray, received_ns: int) -> npt.NDArray[np.bool_]:
         """Samples close enough to the receive time; learns the offset."""
-        median = int(np.median(times))  # float64 rounding: ns are immaterial
-        observation = median - received_ns
+        # A parsed batch's times ascend (SampleBatch): the middle one is its
+        # median (for any other order it is still one of its samples' readings,
+        # and the offset is a median over messages).
+        observation = int(times[times.shape[0] // 2]) - received_ns
         if abs(observation) <= _MAX_SKEW_NS:
-            self._observations.append(observation)
+            self._observe(observation)
         offset = self.offset_ns or 0
         # Python ints: times near 2**63 must not wrap around.
         low = max(received_ns + offset - _LATE_NS, 0)
         high = min(received_ns + offset + _EARLY_NS, 2**63 - 1)
+        if low <= int(times.min()) and int(times.max()) <= high:
+            return np.ones(times.shape[0], dtype=np.bool_)  # the usual message
         ahead = times > high
         old = times < low
         if ahead.any():
