@@ -23,6 +23,8 @@ const ROLES = {
   phase: ["sensor", "phase"],
   elapsed: ["sensor", "elapsed"],
   remaining: ["sensor", "remaining"],
+  started: ["sensor", "session_started"],
+  ends: ["sensor", "session_ends"],
   backward: ["sensor", "backward_time"],
   speed: ["sensor", "belt_speed"],
   instability: ["binary_sensor", "instability"],
@@ -43,6 +45,8 @@ const FALLBACK_SUFFIX = {
   phase: "phase",
   elapsed: "elapsed_time",
   remaining: "time_remaining",
+  started: "session_started",
+  ends: "session_ends",
   backward: "backward_time",
   speed: "belt_speed",
   instability: "instability",
@@ -261,14 +265,24 @@ function usable(stateObj) {
   );
 }
 
-// A duration sensor (any time unit) as h:mm:ss or m:ss.
-function formatDuration(stateObj) {
-  if (!usable(stateObj)) return "—";
+// A duration sensor (any time unit) in seconds, or NaN.
+function durationSeconds(stateObj) {
+  if (!usable(stateObj)) return NaN;
   const value = Number(stateObj.state);
-  if (!Number.isFinite(value)) return "—";
   const unit = stateObj.attributes.unit_of_measurement;
-  const factor = { s: 1, min: 60, h: 3600, d: 86400 }[unit] ?? 1;
-  let total = Math.max(0, Math.round(value * factor));
+  return value * ({ s: 1, min: 60, h: 3600, d: 86400 }[unit] ?? 1);
+}
+
+// Seconds from a timestamp sensor to now (negative: still ahead), or NaN.
+function secondsSince(stateObj) {
+  if (!usable(stateObj)) return NaN;
+  return (Date.now() - Date.parse(stateObj.state)) / 1000;
+}
+
+// Seconds as h:mm:ss or m:ss.
+function formatSeconds(value) {
+  if (!Number.isFinite(value)) return "—";
+  let total = Math.max(0, Math.round(value));
   const hours = Math.floor(total / 3600);
   total -= hours * 3600;
   const minutes = Math.floor(total / 60);
@@ -287,6 +301,8 @@ class RetroWalkCard extends HTMLElement {
     this._resolvedFrom = undefined;
     this._lastKey = undefined;
     this._error = "";
+    this._running = false;
+    this._timer = undefined;
     this.attachShadow({ mode: "open" });
   }
 
@@ -380,7 +396,7 @@ class RetroWalkCard extends HTMLElement {
       // No registry (or no translation keys): guess from the entity id.
       const objectId = this._config.entity.split(".")[1];
       const base = objectId.replace(
-        /_(session|session_state|phase|elapsed_time|time_remaining|backward_time|belt_speed|instability|partner_alert|weekly_goal_progress|backward_minutes_this_week|pause|resume|program)$/,
+        /_(session|session_state|phase|elapsed_time|time_remaining|session_started|session_ends|backward_time|belt_speed|instability|partner_alert|weekly_goal_progress|backward_minutes_this_week|pause|resume|program)$/,
         "",
       );
       for (const [role, [domain]] of Object.entries(ROLES)) {
@@ -450,6 +466,45 @@ class RetroWalkCard extends HTMLElement {
     this._safetyKey = undefined;
   }
 
+  // ---------------------------------------------------------------- timers
+  // The station writes durations in tenths of a minute; while the session
+  // moves, the card counts the seconds itself from the Session started and
+  // Session ends timestamps (the sensors when those are missing).
+  _showTimers() {
+    const root = this.shadowRoot;
+    const moving = this._running;
+    const started = moving ? secondsSince(this._state("started")) : NaN;
+    const ends = moving ? -secondsSince(this._state("ends")) : NaN;
+    const elapsed = Number.isFinite(started)
+      ? started
+      : durationSeconds(this._state("elapsed"));
+    const remaining = Number.isFinite(ends)
+      ? ends
+      : durationSeconds(this._state("remaining"));
+    root.getElementById("elapsed").textContent = formatSeconds(elapsed);
+    root.getElementById("remaining").textContent = formatSeconds(remaining);
+    root.getElementById("backward").textContent = formatSeconds(
+      durationSeconds(this._state("backward")),
+    );
+  }
+
+  _tick(on) {
+    if (on && this._timer === undefined && this.isConnected) {
+      this._timer = setInterval(() => this._showTimers(), 1000);
+    } else if (!on && this._timer !== undefined) {
+      clearInterval(this._timer);
+      this._timer = undefined;
+    }
+  }
+
+  disconnectedCallback() {
+    this._tick(false);
+  }
+
+  connectedCallback() {
+    if (this._running) this._tick(true);
+  }
+
   // -------------------------------------------------------------- updating
   _update() {
     if (!this._config || !this._hass) return;
@@ -507,8 +562,10 @@ class RetroWalkCard extends HTMLElement {
       : "—";
     for (const role of ["elapsed", "remaining", "backward"]) {
       root.getElementById(`k-${role}`).textContent = this._t(role);
-      root.getElementById(role).textContent = formatDuration(this._state(role));
     }
+    this._running = running;
+    this._showTimers();
+    this._tick(running);
     root.getElementById("k-speed").textContent = this._t("speed");
     const speedObj = this._state("speed");
     const speedEl = root.getElementById("speed");
