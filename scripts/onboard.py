@@ -93,20 +93,19 @@ PARTNER_TARGETS = "partner_targets"
 DEMO_PARTNERS = ["notify.persistent_notification"]
 _WEBHOOK_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 
-_PORT_LINE = re.compile(r"^(\s*server_port:\s*)\d+(.*)$", re.MULTILINE)
+HOST = "127.0.0.1"
 
 
 # --------------------------------------------------------------------------
 # Config dir (no Home Assistant needed)
 # --------------------------------------------------------------------------
-def prepare_config_dir(config_dir: Path, source: Path, port: int) -> None:
-    """Copy configuration.yaml (``port``); link custom_components/sentences, dashboards."""
+def prepare_config_dir(config_dir: Path, source: Path) -> None:
+    """Copy configuration.yaml; link custom_components/sentences, dashboards.
+
+    The HTTP server's address is not in it: see ``_ensure_http``.
+    """
     config_dir.mkdir(parents=True, exist_ok=True)
     text = (source / "configuration.yaml").read_text(encoding="utf-8")
-    text, count = _PORT_LINE.subn(rf"\g<1>{port}\g<2>", text)
-    if count != 1:
-        msg = f"{source / 'configuration.yaml'}: expected one 'server_port:' line"
-        raise SystemExit(msg)
     target = config_dir / "configuration.yaml"
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")
@@ -260,10 +259,24 @@ def write_webhook_id(webhook_file: Path, webhook_id: str) -> None:
     print(f"wrote the demo station's webhook id to {webhook_file}")
 
 
-def is_complete(config_dir: Path, token_file: Path) -> bool:
+def http_configured(config_dir: Path, port: int) -> bool:
+    """Whether the HTTP server's confirmed settings are 127.0.0.1:``port``."""
+    data = _read_storage(config_dir, "http")
+    if not data or data.get("pending") is not None:
+        return False
+    stable = data.get("stable") or {}
+    return (
+        bool(data.get("yaml_migration_done"))
+        and stable.get("server_host") == [HOST]
+        and stable.get("server_port") == port
+    )
+
+
+def is_complete(config_dir: Path, token_file: Path, port: int) -> bool:
     """Return whether nothing is left to do in Home Assistant's storage."""
     return (
-        onboarding_done(config_dir)
+        http_configured(config_dir, port)
+        and onboarding_done(config_dir)
         and user_exists(config_dir)
         and token_valid(config_dir, token_file)
         and entry_upgraded(config_dir)
@@ -390,7 +403,26 @@ async def _ensure_entry(hass: HomeAssistant, webhook_id: str) -> None:
     print(f"added config entry {ENTRY_TITLE!r} ({ENTRY_DOMAIN}, {entry.entry_id})")
 
 
-async def _onboard(config_dir: Path, token_file: Path, webhook_id: str) -> None:
+async def _ensure_http(hass: HomeAssistant, port: int) -> None:
+    """Serve on 127.0.0.1:``port`` only, as a confirmed (stable) setting.
+
+    Home Assistant 2026.10 keeps the HTTP server's settings in .storage/http
+    (YAML ``http:`` is deprecated): a new setting is a five-minute trial that
+    reverts to the stable one (all interfaces, 8123) and restarts Home
+    Assistant unless confirmed. Stage ours and confirm it, as the UI does.
+    """
+    from homeassistant.components.http.config import HTTPConfigStore
+
+    store = HTTPConfigStore(hass)
+    await store.async_migrate_yaml({"server_host": [HOST], "server_port": port})
+    if store.pending is not None:
+        await store.async_promote_pending()
+    print(f"HTTP server: {HOST}:{port} (confirmed)")
+
+
+async def _onboard(
+    config_dir: Path, token_file: Path, webhook_id: str, port: int
+) -> None:
     from homeassistant.auth import auth_manager_from_config
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers import (
@@ -417,6 +449,8 @@ async def _onboard(config_dir: Path, token_file: Path, webhook_id: str) -> None:
             t.client_name == CLIENT_NAME for t in user.refresh_tokens.values()
         ):
             await _ensure_token(hass, user, token_file)
+        if not http_configured(config_dir, port):
+            await _ensure_http(hass, port)
         if not onboarding_done(config_dir):
             await _ensure_onboarding(hass)
         await _ensure_entry(hass, webhook_id)
@@ -426,10 +460,10 @@ async def _onboard(config_dir: Path, token_file: Path, webhook_id: str) -> None:
         await hass.async_stop(force=True)
 
 
-def onboard(config_dir: Path, token_file: Path, webhook_file: Path) -> bool:
+def onboard(config_dir: Path, token_file: Path, webhook_file: Path, port: int) -> bool:
     """Do whatever is missing; return whether anything had to be done."""
     done = False
-    if not is_complete(config_dir, token_file):
+    if not is_complete(config_dir, token_file, port):
         # A new entry keeps the id of an earlier webhook file (a config dir
         # made again), else gets a new secret; a stored id is never replaced.
         webhook_id = read_webhook_id(webhook_file) or secrets.token_hex(32)
@@ -440,8 +474,8 @@ def onboard(config_dir: Path, token_file: Path, webhook_file: Path) -> bool:
         with asyncio.Runner(
             loop_factory=lambda: runner.create_event_loop(debug=False)
         ) as loop_runner:
-            loop_runner.run(_onboard(config_dir, token_file, webhook_id))
-        if not is_complete(config_dir, token_file):
+            loop_runner.run(_onboard(config_dir, token_file, webhook_id, port))
+        if not is_complete(config_dir, token_file, port):
             msg = f"onboarding of {config_dir} did not complete"
             raise SystemExit(msg)
         done = True
@@ -479,8 +513,8 @@ def main(argv: list[str] | None = None) -> int:
         args.webhook_id_file or token_file.parent / WEBHOOK_ID_FILE_NAME
     ).resolve()
 
-    prepare_config_dir(config_dir, args.source.resolve(), args.port)
-    if onboard(config_dir, token_file, webhook_file):
+    prepare_config_dir(config_dir, args.source.resolve())
+    if onboard(config_dir, token_file, webhook_file, args.port):
         print(f"onboarded {config_dir}")
     else:
         print(f"{config_dir} already onboarded")
