@@ -9,6 +9,7 @@ server. Used by `scripts/demo-check --robustness` and tests/e2e.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 import socket
 import time
@@ -77,6 +78,30 @@ def _complete(head: bytes, body: bytes) -> bool:
     return False
 
 
+def _post(
+    host: str,
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    write_body: Callable[[socket.socket], None],
+    timeout: float,
+) -> Reply:
+    """POST with ``headers``; ``write_body`` sends the body its own way."""
+    started = time.monotonic()
+    with _connect(host, port, timeout) as sock:
+        sock.sendall(
+            _head(
+                "POST",
+                host,
+                port,
+                path,
+                {"Content-Type": "application/json", **headers},
+            )
+        )
+        write_body(sock)
+        return _reply(sock, started)
+
+
 def post_segmented(
     host: str,
     port: int,
@@ -88,21 +113,13 @@ def post_segmented(
     timeout: float = 30.0,
 ) -> Reply:
     """POST ``body`` in ``segment``-byte pieces, ``pause`` seconds apart."""
-    started = time.monotonic()
-    with _connect(host, port, timeout) as sock:
-        sock.sendall(
-            _head(
-                "POST",
-                host,
-                port,
-                path,
-                {"Content-Type": "application/json", "Content-Length": str(len(body))},
-            )
-        )
+
+    def write(sock: socket.socket) -> None:
         for start in range(0, len(body), segment):
             time.sleep(pause)
             sock.sendall(body[start : start + segment])
-        return _reply(sock, started)
+
+    return _post(host, port, path, {"Content-Length": str(len(body))}, write, timeout)
 
 
 def post_chunked(
@@ -116,23 +133,15 @@ def post_chunked(
     timeout: float = 30.0,
 ) -> Reply:
     """POST ``body`` with Transfer-Encoding: chunked, one chunk per segment."""
-    started = time.monotonic()
-    with _connect(host, port, timeout) as sock:
-        sock.sendall(
-            _head(
-                "POST",
-                host,
-                port,
-                path,
-                {"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
-            )
-        )
+
+    def write(sock: socket.socket) -> None:
         for start in range(0, len(body), chunk):
             piece = body[start : start + chunk]
             time.sleep(pause)
             sock.sendall(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
         sock.sendall(b"0\r\n\r\n")
-        return _reply(sock, started)
+
+    return _post(host, port, path, {"Transfer-Encoding": "chunked"}, write, timeout)
 
 
 def post_overstated(
@@ -150,22 +159,13 @@ def post_overstated(
     With ``close_after``, the client gives up (closes its sending side) after
     that many seconds; otherwise it keeps the connection open and waits.
     """
-    started = time.monotonic()
-    with _connect(host, port, timeout) as sock:
-        sock.sendall(
-            _head(
-                "POST",
-                host,
-                port,
-                path,
-                {
-                    "Content-Type": "application/json",
-                    "Content-Length": str(len(body) + extra),
-                },
-            )
-            + body
-        )
+
+    def write(sock: socket.socket) -> None:
+        sock.sendall(body)
         if close_after is not None:
             time.sleep(close_after)
             sock.shutdown(socket.SHUT_WR)
-        return _reply(sock, started)
+
+    return _post(
+        host, port, path, {"Content-Length": str(len(body) + extra)}, write, timeout
+    )
