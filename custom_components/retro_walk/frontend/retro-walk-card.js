@@ -302,6 +302,7 @@ class RetroWalkCard extends HTMLElement {
     this._lastKey = undefined;
     this._error = "";
     this._running = false;
+    this._active = false;
     this._timer = undefined;
     this.attachShadow({ mode: "open" });
   }
@@ -472,9 +473,11 @@ class RetroWalkCard extends HTMLElement {
   // Session ends timestamps (the sensors when those are missing).
   _showTimers() {
     const root = this.shadowRoot;
-    const moving = this._running;
-    const started = moving ? secondsSince(this._state("started")) : NaN;
-    const ends = moving ? -secondsSince(this._state("ends")) : NaN;
+    // Elapsed is wall time since the start (pauses included): counted from
+    // Session started whenever a session is under way. Remaining only runs
+    // down while the session moves, towards Session ends.
+    const started = this._active ? secondsSince(this._state("started")) : NaN;
+    const ends = this._running ? -secondsSince(this._state("ends")) : NaN;
     const elapsed = Number.isFinite(started)
       ? started
       : durationSeconds(this._state("elapsed"));
@@ -502,7 +505,7 @@ class RetroWalkCard extends HTMLElement {
   }
 
   connectedCallback() {
-    if (this._running) this._tick(true);
+    if (this._active) this._tick(true);
   }
 
   // -------------------------------------------------------------- updating
@@ -564,8 +567,9 @@ class RetroWalkCard extends HTMLElement {
       root.getElementById(`k-${role}`).textContent = this._t(role);
     }
     this._running = running;
+    this._active = running || halted;
     this._showTimers();
-    this._tick(running);
+    this._tick(this._active);
     root.getElementById("k-speed").textContent = this._t("speed");
     const speedObj = this._state("speed");
     const speedEl = root.getElementById("speed");
