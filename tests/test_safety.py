@@ -16,6 +16,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -701,3 +702,27 @@ async def test_real_detector_free_fall_then_lying_through_the_webhook(
         await push(acc=(-GRAVITY, GRAVITY, 0.0))
     assert hass.states.get(EVENT).attributes["event_type"] == "confirmed_fall"
     assert len(notify["partner"]) == 1
+
+
+async def test_a_broken_notify_target_does_not_silence_the_next(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    notify: dict[str, list[ServiceCall]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A notify action that refuses its data (a schema error) is logged; the
+    next partner is still alerted."""
+
+    def refuse(call: ServiceCall) -> None:
+        raise vol.Invalid("extra keys not allowed")
+
+    hass.services.async_register("notify", "broken", refuse)
+    options = {**SAFETY_OPTIONS, "partner_targets": ["notify.broken", "notify.partner"]}
+    await async_add_station(hass, STATION_DATA, options=options)
+    await _moving_session(hass, freezer, hass_client_no_auth)
+    with detections((2, "fall")):
+        await _push(hass_client_no_auth, _now())
+    await hass.async_block_till_done()
+    assert len(notify["partner"]) == 1
+    assert "Could not notify notify.broken" in caplog.text

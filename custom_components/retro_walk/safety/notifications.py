@@ -21,7 +21,6 @@ from custom_components.retro_walk.const import (
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import translation
 
 _LOGGER = logging.getLogger(__name__)
@@ -102,7 +101,8 @@ class PartnerNotifier:
             await self._hass.services.async_call(
                 "notify", target.removeprefix("notify."), data, blocking=True
             )
-        except (HomeAssistantError, ValueError) as err:
+        except Exception as err:  # noqa: BLE001 - one broken target must not silence the next
+            # (A notify action may also refuse its data with a schema error.)
             _LOGGER.error(error, target, err)
 
     async def async_alert(self, alert_id: str, tier: int, kind: str) -> None:

@@ -391,11 +391,21 @@ class SafetyRunner:
         return actions
 
     async def _async_carry_out(self, actions: Sequence[Action]) -> None:
+        """Each action in turn; one that fails never keeps the next from running.
+
+        (The belt command comes first; an alert must still go out if, say, a
+        notification before it failed.)
+        """
         for action in actions:
-            if (coroutine := self._coroutine(action)) is not None:
-                await coroutine
-            else:
-                self._async_do(action)
+            try:
+                if (coroutine := self._coroutine(action)) is not None:
+                    await coroutine
+                else:
+                    self._async_do(action)
+            except Exception:
+                _LOGGER.exception(
+                    "%s: the safety action %s failed", self._entry.title, action
+                )
 
     def _coroutine(self, action: Action) -> Coroutine[Any, Any, None] | None:
         """The work of an action that takes time (see ``_AWAITED``)."""
