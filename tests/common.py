@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+import probatio as vol
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -98,3 +99,15 @@ async def async_add_station(
     )
     await async_load_entry(hass, entry)
     return entry
+
+
+def form_defaults(result: Any) -> dict[str, Any]:
+    """The default of every field of a form that has one.
+
+    (What a user who changes nothing submits.)
+    """
+    return {
+        str(key): key.default()
+        for key in result["data_schema"].schema
+        if key.default is not vol.UNDEFINED
+    }

@@ -10,7 +10,6 @@ from unittest.mock import AsyncMock, patch
 from bleak.uuids import normalize_uuid_str
 from bluetooth_data_tools import monotonic_time_coarse
 from habluetooth import BluetoothServiceInfoBleak
-import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -49,7 +48,7 @@ from homeassistant.const import CONF_ADDRESS, CONF_NAME
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 
 from .bluetooth import inject_bluetooth_service_info
-from .common import LINKED_DATA, STATION_DATA, STATION_OPTIONS
+from .common import LINKED_DATA, STATION_DATA, STATION_OPTIONS, form_defaults
 from .ftms_fake import DEFAULT_ADDRESS, DEFAULT_NAME, FakeTreadmill
 
 if TYPE_CHECKING:
@@ -106,15 +105,6 @@ def mock_setup_entry() -> Generator[AsyncMock]:
         "custom_components.retro_walk.async_setup_entry", return_value=True
     ) as mock:
         yield mock
-
-
-def _defaults(result: FlowResult) -> dict[str, Any]:
-    """The default of every field of a form that has one."""
-    return {
-        str(key): key.default()
-        for key in result["data_schema"].schema
-        if key.default is not vol.UNDEFINED
-    }
 
 
 def _suggested(result: FlowResult) -> dict[str, Any]:
@@ -237,7 +227,7 @@ async def _start_user_flow(hass: HomeAssistant) -> FlowResult:
 
 async def test_user_form_defaults(hass: HomeAssistant) -> None:
     result = await _start_user_flow(hass)
-    assert _defaults(result) == {
+    assert form_defaults(result) == {
         CONF_NAME: "",
         CONF_BODY_MASS: DEFAULT_BODY_MASS,
         CONF_EXPERIENCE: "beginner",
@@ -299,9 +289,9 @@ async def test_user_name_required_then_success(
     assert result["step_id"] == "user"
     assert result["errors"] == {CONF_NAME: "name_required"}
     # What was entered is offered again.
-    assert _defaults(result)[CONF_NAME] == name
-    assert _defaults(result)[CONF_WEEKLY_GOAL] == 120
-    assert _defaults(result)[CONF_TREADMILL_TYPE] == "simulated"
+    assert form_defaults(result)[CONF_NAME] == name
+    assert form_defaults(result)[CONF_WEEKLY_GOAL] == 120
+    assert form_defaults(result)[CONF_TREADMILL_TYPE] == "simulated"
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**STATION_DATA, CONF_NAME: "  Hallway  "}
@@ -422,7 +412,7 @@ async def test_user_ftms_lists_unconfigured_treadmills_and_creates_station(
         OTHER_ADDRESS: f"{OTHER_NAME} ({OTHER_ADDRESS})",
     }
     assert _fields(result) == [CONF_ADDRESS, CONF_REMOTE_CONTROL]
-    assert _defaults(result) == {CONF_REMOTE_CONTROL: False}
+    assert form_defaults(result) == {CONF_REMOTE_CONTROL: False}
     assert not result["errors"]
 
     result = await hass.config_entries.flow.async_configure(
@@ -628,7 +618,7 @@ async def test_bluetooth_confirm_form(hass: HomeAssistant) -> None:
         CONF_WEEKLY_GOAL,
         CONF_REMOTE_CONTROL,
     ]
-    assert _defaults(result) == {
+    assert form_defaults(result) == {
         CONF_NAME: DEFAULT_NAME,
         CONF_BODY_MASS: DEFAULT_BODY_MASS,
         CONF_EXPERIENCE: "beginner",
@@ -757,7 +747,7 @@ async def test_bluetooth_confirm_name_required_then_success(
     assert result["errors"] == {CONF_NAME: "name_required"}
     assert result["description_placeholders"] == {"name": DEFAULT_NAME}
     # What was entered is offered again, not the treadmill's name.
-    assert _defaults(result) == {
+    assert form_defaults(result) == {
         **CONFIRM_INPUT,
         CONF_NAME: name,
         CONF_WEEKLY_GOAL: 120,
@@ -799,7 +789,7 @@ async def test_bluetooth_confirm_name_taken_then_success(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "bluetooth_confirm"
     assert result["errors"] == {CONF_NAME: "name_taken"}
-    assert _defaults(result) == {**CONFIRM_INPUT, CONF_NAME: name}
+    assert form_defaults(result) == {**CONFIRM_INPUT, CONF_NAME: name}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**CONFIRM_INPUT, CONF_NAME: "Hallway"}
@@ -821,7 +811,7 @@ async def test_bluetooth_confirm_treadmill_name_taken(
     result = await _start_bluetooth_flow(
         hass, FakeTreadmill(name="Living Room").service_info()
     )
-    assert _defaults(result)[CONF_NAME] == "Living Room"
+    assert form_defaults(result)[CONF_NAME] == "Living Room"
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
 
@@ -855,7 +845,7 @@ async def test_user_linked_creates_station_that_sets_up(
     hass: HomeAssistant, treadmill_helpers: None
 ) -> None:
     result = await _start_linked_step(hass)
-    assert _defaults(result) == {}
+    assert form_defaults(result) == {}
     assert _suggested(result) == {}
 
     result = await hass.config_entries.flow.async_configure(
@@ -921,7 +911,7 @@ async def test_user_linked_entity_not_found_then_success(
     assert result["step_id"] == "linked"
     assert result["errors"] == {field: "entity_not_found"}
     # The entities entered are offered again.
-    assert {**_defaults(result), **_suggested(result)} == bad_input
+    assert {**form_defaults(result), **_suggested(result)} == bad_input
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], dict(LINKED_INPUT)
@@ -987,7 +977,7 @@ async def test_reconfigure_form_defaults_from_entry(
     result = await _start_reconfigure(hass, mock_config_entry)
 
     # The name is the unique id: it cannot be changed here.
-    assert _defaults(result) == {
+    assert form_defaults(result) == {
         CONF_BODY_MASS: 70.0,
         CONF_EXPERIENCE: "beginner",
         CONF_WEEKLY_GOAL: 60,
@@ -1043,7 +1033,7 @@ async def test_reconfigure_unlinked_to_linked(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "linked"
     assert result["errors"] == {}
-    assert _defaults(result) == {}
+    assert form_defaults(result) == {}
     assert _suggested(result) == {}
 
     result = await hass.config_entries.flow.async_configure(
@@ -1079,7 +1069,7 @@ async def test_reconfigure_linked_keeps_defaults_and_drops_cleared_fields(
     assert result["step_id"] == "linked"
     # The entry's entities are offered: required fields as defaults, optional
     # ones as suggestions so that they can be cleared.
-    assert _defaults(result) == {
+    assert form_defaults(result) == {
         CONF_SPEED_SENSOR: "input_number.belt_speed",
         CONF_PAUSE_CONTROL: "input_boolean.belt_running",
     }
@@ -1130,7 +1120,7 @@ async def test_reconfigure_linked_error_then_success(
     assert result["step_id"] == "linked"
     assert result["errors"] == {CONF_PAUSE_CONTROL: "entity_not_found"}
     # What was entered is offered again, not the entry's entities.
-    assert _defaults(result)[CONF_PAUSE_CONTROL] == "switch.no_such_pause"
+    assert form_defaults(result)[CONF_PAUSE_CONTROL] == "switch.no_such_pause"
     # Nothing changed yet.
     assert dict(linked_entry.data) == LINKED_DATA
 
@@ -1194,7 +1184,7 @@ async def test_reconfigure_ftms_station_keeps_its_treadmill(
     result = await _start_reconfigure(hass, entry)
 
     # No treadmill type: the station keeps its machine.
-    assert _defaults(result) == {
+    assert form_defaults(result) == {
         CONF_BODY_MASS: 70.0,
         CONF_EXPERIENCE: "beginner",
         CONF_WEEKLY_GOAL: 60,
@@ -1248,7 +1238,7 @@ async def test_options_flow(
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert _defaults(result) == {**STATION_OPTIONS, "stop_confirm_seconds": 5.0}
+    assert form_defaults(result) == {**STATION_OPTIONS, "stop_confirm_seconds": 5.0}
 
     new_options = {
         CONF_WARM_UP_MINUTES: 5.0,
@@ -1283,7 +1273,7 @@ async def test_options_flow_defaults_without_options(
     result = await hass.config_entries.options.async_init(entry.entry_id)
 
     assert result["type"] is FlowResultType.FORM
-    assert _defaults(result) == {
+    assert form_defaults(result) == {
         CONF_WARM_UP_MINUTES: DEFAULT_WARM_UP_MINUTES,
         CONF_COOL_DOWN_MINUTES: DEFAULT_COOL_DOWN_MINUTES,
         CONF_FORWARD_SPEED: DEFAULT_FORWARD_SPEED,
@@ -1319,7 +1309,7 @@ async def test_options_forward_speed_capped_by_experience(
     result = await hass.config_entries.options.async_init(entry.entry_id)
 
     assert result["type"] is FlowResultType.FORM
-    assert _defaults(result)[CONF_FORWARD_SPEED] == default
+    assert form_defaults(result)[CONF_FORWARD_SPEED] == default
     assert _selector_max(result, CONF_FORWARD_SPEED) == cap
 
     # A speed above the cap is refused by the form.
@@ -1387,7 +1377,7 @@ async def test_options_flow_ftms_station(
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert _defaults(result) == defaults
+    assert form_defaults(result) == defaults
 
     new_options = {
         CONF_WARM_UP_MINUTES: 2.0,
@@ -1411,7 +1401,7 @@ async def test_options_flow_linked_station_has_no_remote_control(
 ) -> None:
     result = await hass.config_entries.options.async_init(linked_entry.entry_id)
 
-    assert _defaults(result) == {
+    assert form_defaults(result) == {
         **STATION_OPTIONS,
         CONF_STOP_CONFIRM_SECONDS: DEFAULT_STOP_CONFIRM_SECONDS,
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -17,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 
-from .common import STATION_DATA, async_call
+from .common import STATION_DATA, async_call, form_defaults
 
 
 async def test_setup_and_unload(
@@ -46,10 +45,10 @@ async def test_options_change_reloads_the_station(
 
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**_init_defaults(result), "warm_up_minutes": 0.0}
+        result["flow_id"], {**form_defaults(result), "warm_up_minutes": 0.0}
     )
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _init_defaults(result)
+        result["flow_id"], form_defaults(result)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -59,15 +58,6 @@ async def test_options_change_reloads_the_station(
     await async_call(hass, "start_session")
     assert coordinator.session is not None
     assert coordinator.session.state == "backward"
-
-
-def _init_defaults(result: Any) -> dict[str, Any]:
-    """The defaults a form offers, as a user who changes nothing submits them."""
-    return {
-        str(key): key.default()
-        for key in result["data_schema"].schema
-        if callable(getattr(key, "default", None)) and key.default is not vol.UNDEFINED
-    }
 
 
 @pytest.mark.parametrize(
