@@ -18,6 +18,7 @@ from custom_components.retro_walk.const import (
     CONF_EXPERIENCE,
     CONF_FORWARD_SPEED,
     CONF_PAUSE_CONTROL,
+    CONF_PERSON,
     CONF_SPEED_CONTROL,
     CONF_SPEED_SENSOR,
     CONF_STOP_CONTROL,
@@ -25,7 +26,9 @@ from custom_components.retro_walk.const import (
     CONF_WARM_UP_MINUTES,
     CONF_WEEKLY_GOAL,
     DOMAIN,
+    SUBENTRY_WALKER,
 )
+from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, ServiceResponse
 
@@ -81,20 +84,68 @@ async def async_load_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
+WALKER_FIELDS = (CONF_BODY_MASS, CONF_EXPERIENCE, CONF_WEEKLY_GOAL, CONF_PERSON)
+# The walker every test station has unless told otherwise.
+WALKER_NAME = "Ana"
+
+
+def walker_subentry(
+    name: str = WALKER_NAME, subentry_id: str | None = None, **data: Any
+) -> ConfigSubentryDataWithId:
+    """A walker profile (the test walker's body, experience and goal by default)."""
+    return ConfigSubentryDataWithId(
+        data={
+            CONF_BODY_MASS: STATION_DATA[CONF_BODY_MASS],
+            CONF_EXPERIENCE: STATION_DATA[CONF_EXPERIENCE],
+            CONF_WEEKLY_GOAL: STATION_DATA[CONF_WEEKLY_GOAL],
+            **data,
+        },
+        subentry_id=subentry_id or f"walker_{name.casefold()}",
+        subentry_type=SUBENTRY_WALKER,
+        title=name,
+        unique_id=None,
+    )
+
+
+def station_entry(
+    data: dict[str, Any],
+    *,
+    walkers: list[ConfigSubentryDataWithId] | None = None,
+    **kwargs: Any,
+) -> MockConfigEntry:
+    """A station's entry as the config flow makes it (version 1.3).
+
+    Walker fields in ``data`` describe its one walker (Ana) unless
+    ``walkers`` lists them.
+    """
+    kwargs.setdefault("options", dict(STATION_OPTIONS))
+    if walkers is None:
+        walkers = [
+            walker_subentry(**{k: v for k, v in data.items() if k in WALKER_FIELDS})
+        ]
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=data[CONF_NAME],
+        minor_version=3,
+        data={k: v for k, v in data.items() if k not in WALKER_FIELDS},
+        subentries_data=walkers,
+        **kwargs,
+    )
+
+
 async def async_add_station(
     hass: HomeAssistant,
     data: dict[str, Any],
     *,
     unique_id: str | None = None,
     options: dict[str, Any] | None = None,
+    walkers: list[ConfigSubentryDataWithId] | None = None,
 ) -> MockConfigEntry:
     """Create a station from its data (test options by default) and set it up."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=data[CONF_NAME],
+    entry = station_entry(
+        data,
+        walkers=walkers,
         unique_id=unique_id,
-        minor_version=2,
-        data=dict(data),
         options=dict(STATION_OPTIONS if options is None else options),
     )
     await async_load_entry(hass, entry)

@@ -10,17 +10,15 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.retro_walk.const import DOMAIN
-from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
 from .common import (
     LINKED_DATA,
     STATION_DATA,
-    STATION_OPTIONS,
     async_add_station,
     async_load_entry,
+    station_entry,
 )
 
 
@@ -35,14 +33,10 @@ def auto_enable_custom_integrations(
 @pytest.fixture
 def mock_config_entry() -> MockConfigEntry:
     """A simulated-treadmill station."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=STATION_DATA[CONF_NAME],
+    return station_entry(
+        STATION_DATA,
         unique_id="0b7e6a3c1f2d4e5a9b8c7d6e5f4a3b2c",
         entry_id="01JRWSTATION00000000000000",
-        minor_version=2,
-        data=dict(STATION_DATA),
-        options=dict(STATION_OPTIONS),
     )
 
 

@@ -290,8 +290,8 @@ async def _reminder_automation(hass: HomeAssistant, **inputs: Any) -> None:
         hass,
         "weekly_goal_reminder.yaml",
         {
-            "progress_sensor": "sensor.living_room_weekly_goal_progress",
-            "minutes_sensor": "sensor.living_room_backward_minutes_this_week",
+            "progress_sensor": "sensor.ana_weekly_goal_progress",
+            "minutes_sensor": "sensor.ana_backward_minutes_this_week",
             "notify_action": NOTIFY,
             "time": "19:00:00",
             **inputs,
@@ -315,7 +315,7 @@ async def test_weekly_goal_reminder_below_the_goal(
     await async_add_station(hass, STATION_DATA)
     await _reminder_automation(hass, weekly_goal=60)
     await _walk_two_backward_minutes(hass, freezer)
-    assert hass.states.get("sensor.living_room_weekly_goal_progress").state == "3.3"
+    assert hass.states.get("sensor.ana_weekly_goal_progress").state == "3.3"
 
     await _at(hass, freezer, "2026-11-22 18:59:00-08:00")
     assert notify == []
@@ -323,7 +323,7 @@ async def test_weekly_goal_reminder_below_the_goal(
     assert len(notify) == 1
     assert notify[0].data["title"] == "Retro Walk"
     assert notify[0].data["message"] == (
-        "Living room: 2.0 of 60 backward minutes this week (3 % of the goal)."
+        "Ana: 2.0 of 60 backward minutes this week (3 % of the goal)."
         " Time for a retro walk!"
     )
 
@@ -341,7 +341,7 @@ async def test_weekly_goal_reminder_only_on_the_chosen_days(
     assert notify == []
     await _at(hass, freezer, SUNDAY_EVENING)
     assert len(notify) == 1
-    assert notify[0].data["message"].startswith("Living room: 0.0 of 60 backward")
+    assert notify[0].data["message"].startswith("Ana: 0.0 of 60 backward")
 
 
 async def test_weekly_goal_reminder_not_when_the_goal_is_met(
@@ -354,7 +354,7 @@ async def test_weekly_goal_reminder_not_when_the_goal_is_met(
     await async_add_station(hass, {**STATION_DATA, CONF_WEEKLY_GOAL: 2})
     await _reminder_automation(hass)
     await _walk_two_backward_minutes(hass, freezer)
-    assert hass.states.get("sensor.living_room_weekly_goal_progress").state == "100.0"
+    assert hass.states.get("sensor.ana_weekly_goal_progress").state == "100.0"
     await _at(hass, freezer, SUNDAY_EVENING)
     assert notify == []
 

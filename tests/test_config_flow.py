@@ -28,6 +28,7 @@ from custom_components.retro_walk.const import (
     CONF_STOP_CONFIRM_SECONDS,
     CONF_STOP_CONTROL,
     CONF_TREADMILL_TYPE,
+    CONF_WALKER_NAME,
     CONF_WARM_UP_MINUTES,
     CONF_WEEKLY_GOAL,
     DEFAULT_BODY_MASS,
@@ -37,18 +38,29 @@ from custom_components.retro_walk.const import (
     DEFAULT_WARM_UP_MINUTES,
     DEFAULT_WEEKLY_GOAL,
     DOMAIN,
+    MIGRATED_WALKER_NAME,
+    SUBENTRY_WALKER,
 )
 from homeassistant.config_entries import (
     SOURCE_BLUETOOTH,
     SOURCE_IGNORE,
     SOURCE_USER,
+    ConfigEntry,
     ConfigEntryState,
 )
 from homeassistant.const import CONF_ADDRESS, CONF_NAME
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 
 from .bluetooth import inject_bluetooth_service_info
-from .common import LINKED_DATA, STATION_DATA, STATION_OPTIONS, form_defaults
+from .common import (
+    LINKED_DATA,
+    STATION_DATA,
+    STATION_OPTIONS,
+    WALKER_NAME,
+    form_defaults,
+    station_entry,
+    walker_subentry,
+)
 from .ftms_fake import DEFAULT_ADDRESS, DEFAULT_NAME, FakeTreadmill
 
 if TYPE_CHECKING:
@@ -68,8 +80,11 @@ LINKED_USER_INPUT: dict[str, Any] = {
     key: value for key, value in LINKED_DATA.items() if key not in LINKED_FIELDS
 }
 LINKED_INPUT: dict[str, Any] = {key: LINKED_DATA[key] for key in LINKED_FIELDS}
-# What the reconfigure step asks: the walker and the treadmill, not the name.
+# The walker fields of a station form; the rest of it is the station's.
+WALKER_FIELDS = (CONF_BODY_MASS, CONF_EXPERIENCE, CONF_WEEKLY_GOAL)
+# A first walker other than the form's defaults, as the station forms ask it.
 WALKER_INPUT: dict[str, Any] = {
+    CONF_WALKER_NAME: "Luis",
     CONF_BODY_MASS: 82.5,
     CONF_EXPERIENCE: "intermediate",
     CONF_WEEKLY_GOAL: 90,
@@ -203,13 +218,59 @@ def _flows(hass: HomeAssistant) -> dict[str, str]:
 def _ftms_entry(
     data: dict[str, Any] = BASEMENT_DATA, options: dict[str, Any] | None = None
 ) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=data[CONF_NAME],
+    return station_entry(
+        data,
         unique_id=data[CONF_ADDRESS],
-        data=dict(data),
         options={CONF_REMOTE_CONTROL: False} if options is None else options,
     )
+
+
+def _station(data: dict[str, Any]) -> dict[str, Any]:
+    """What of a station form (or of STATION_DATA) is the entry's data."""
+    return {
+        key: value
+        for key, value in data.items()
+        if key not in (*WALKER_FIELDS, CONF_WALKER_NAME)
+    }
+
+
+def _walker(
+    data: dict[str, Any] = STATION_DATA, name: str = MIGRATED_WALKER_NAME
+) -> dict[str, Any]:
+    """The walker subentry a station form's walker fields make."""
+    return {
+        "subentry_type": SUBENTRY_WALKER,
+        "title": name,
+        "data": {key: data[key] for key in WALKER_FIELDS},
+        "unique_id": None,
+    }
+
+
+def _walkers(entry: ConfigEntry) -> list[dict[str, Any]]:
+    """An entry's subentries, as the config flow describes them."""
+    return [
+        {
+            "subentry_type": subentry.subentry_type,
+            "title": subentry.title,
+            "data": dict(subentry.data),
+            "unique_id": subentry.unique_id,
+        }
+        for subentry in entry.subentries.values()
+    ]
+
+
+def _assert_station(
+    result: FlowResult, data: dict[str, Any], walker: dict[str, Any]
+) -> ConfigEntry:
+    """A station was created with this data and exactly this one walker."""
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == data
+    assert list(result["subentries"]) == [walker]
+    entry = result["result"]
+    assert dict(entry.data) == data
+    assert _walkers(entry) == [walker]
+    assert (entry.version, entry.minor_version) == (1, 3)
+    return entry
 
 
 async def _start_user_flow(hass: HomeAssistant) -> FlowResult:
@@ -227,8 +288,18 @@ async def _start_user_flow(hass: HomeAssistant) -> FlowResult:
 
 async def test_user_form_defaults(hass: HomeAssistant) -> None:
     result = await _start_user_flow(hass)
+    # The station, then its first walker.
+    assert _fields(result) == [
+        CONF_NAME,
+        CONF_TREADMILL_TYPE,
+        CONF_WALKER_NAME,
+        CONF_BODY_MASS,
+        CONF_EXPERIENCE,
+        CONF_WEEKLY_GOAL,
+    ]
     assert form_defaults(result) == {
         CONF_NAME: "",
+        CONF_WALKER_NAME: MIGRATED_WALKER_NAME,
         CONF_BODY_MASS: DEFAULT_BODY_MASS,
         CONF_EXPERIENCE: "beginner",
         CONF_WEEKLY_GOAL: DEFAULT_WEEKLY_GOAL,
@@ -241,20 +312,23 @@ async def test_user_creates_station_without_linked_treadmill(
     hass: HomeAssistant, mock_setup_entry: AsyncMock, treadmill_type: str
 ) -> None:
     result = await _start_user_flow(hass)
-    user_input = {**STATION_DATA, CONF_TREADMILL_TYPE: treadmill_type}
+    user_input = {
+        **STATION_DATA,
+        **WALKER_INPUT,
+        CONF_WALKER_NAME: "  Luis ",
+        CONF_TREADMILL_TYPE: treadmill_type,
+    }
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input
     )
 
-    assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Living room"
-    assert result["data"] == user_input
+    # The station's data holds the station; the walker is its one subentry.
+    entry = _assert_station(result, _station(user_input), _walker(WALKER_INPUT, "Luis"))
     assert result["options"] == {}
-    entry = result["result"]
     # A random id, not the typed name: renaming must not leave it stale.
     assert re.fullmatch(r"[0-9a-f]{32}", entry.unique_id)
-    assert entry.data == user_input
     await hass.async_block_till_done()
     assert len(mock_setup_entry.mock_calls) == 1
 
@@ -269,10 +343,12 @@ async def test_user_creates_simulated_station_that_sets_up(
     )
     await hass.async_block_till_done()
 
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    entry = result["result"]
-    assert entry.data == STATION_DATA
+    # The first walker is named after the form's default.
+    entry = _assert_station(result, _station(STATION_DATA), _walker())
     assert entry.state is ConfigEntryState.LOADED
+    (walker,) = entry.runtime_data.coordinator.walkers
+    assert walker.name == MIGRATED_WALKER_NAME
+    assert walker.body_mass == STATION_DATA[CONF_BODY_MASS]
 
 
 @pytest.mark.parametrize("name", ["", "   ", "!!!", " - . / "])
@@ -282,25 +358,78 @@ async def test_user_name_required_then_success(
     result = await _start_user_flow(hass)
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**STATION_DATA, CONF_NAME: name, CONF_WEEKLY_GOAL: 120}
+        result["flow_id"],
+        {**STATION_DATA, **WALKER_INPUT, CONF_NAME: name, CONF_WEEKLY_GOAL: 120},
     )
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {CONF_NAME: "name_required"}
     # What was entered is offered again.
-    assert form_defaults(result)[CONF_NAME] == name
-    assert form_defaults(result)[CONF_WEEKLY_GOAL] == 120
-    assert form_defaults(result)[CONF_TREADMILL_TYPE] == "simulated"
+    assert form_defaults(result) == {
+        **STATION_DATA,
+        **WALKER_INPUT,
+        CONF_NAME: name,
+        CONF_WEEKLY_GOAL: 120,
+    }
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**STATION_DATA, CONF_NAME: "  Hallway  "}
     )
 
-    assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Hallway"
-    assert result["data"] == {**STATION_DATA, CONF_NAME: "Hallway"}
-    assert result["result"].unique_id != "hallway"
+    # The walker's name, left out, is the one entered before (the default).
+    entry = _assert_station(
+        result, {**_station(STATION_DATA), CONF_NAME: "Hallway"}, _walker(name="Luis")
+    )
+    assert entry.unique_id != "hallway"
+
+
+@pytest.mark.parametrize("walker_name", ["", "   ", "!!!", " - . / "])
+async def test_user_walker_name_required_then_success(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, walker_name: str
+) -> None:
+    result = await _start_user_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**STATION_DATA, **WALKER_INPUT, CONF_WALKER_NAME: walker_name},
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {CONF_WALKER_NAME: "walker_name_required"}
+    assert form_defaults(result) == {
+        **STATION_DATA,
+        **WALKER_INPUT,
+        CONF_WALKER_NAME: walker_name,
+    }
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**STATION_DATA, **WALKER_INPUT, CONF_WALKER_NAME: " Ana "}
+    )
+
+    _assert_station(result, _station(STATION_DATA), _walker(WALKER_INPUT, "Ana"))
+
+
+@pytest.mark.parametrize("field", [CONF_BODY_MASS, CONF_WEEKLY_GOAL])
+async def test_user_refuses_nan_then_succeeds(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, field: str
+) -> None:
+    result = await _start_user_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**STATION_DATA, field: "nan"}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "not_finite"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], dict(STATION_DATA)
+    )
+    _assert_station(result, _station(STATION_DATA), _walker())
 
 
 @pytest.mark.parametrize("name", ["Living room", "  LIVING ROOM ", "living-room!"])
@@ -324,7 +453,13 @@ async def test_user_duplicate_name_then_success(
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {**STATION_DATA, CONF_NAME: "Kitchen", CONF_TREADMILL_TYPE: "none"},
+        # The other station's walker's name is no station's name.
+        {
+            **STATION_DATA,
+            CONF_NAME: "Kitchen",
+            CONF_TREADMILL_TYPE: "none",
+            CONF_WALKER_NAME: WALKER_NAME,
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert len(hass.config_entries.async_entries(DOMAIN)) == 2
@@ -367,7 +502,7 @@ async def _start_ftms_step(hass: HomeAssistant, name: str = "Hallway") -> FlowRe
     result = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {**STATION_DATA, CONF_NAME: name, CONF_TREADMILL_TYPE: "ftms"},
+        {**STATION_DATA, **WALKER_INPUT, CONF_NAME: name, CONF_TREADMILL_TYPE: "ftms"},
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "ftms"
@@ -424,17 +559,16 @@ async def test_user_ftms_lists_unconfigured_treadmills_and_creates_station(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Hallway"
     expected = {
-        **STATION_DATA,
+        **_station(STATION_DATA),
         CONF_NAME: "Hallway",
         CONF_TREADMILL_TYPE: "ftms",
         CONF_ADDRESS: OTHER_ADDRESS,
     }
-    assert result["data"] == expected
+    # The walker entered in the user step comes through the ftms step.
+    entry = _assert_station(result, expected, _walker(WALKER_INPUT, "Luis"))
     assert result["options"] == {CONF_REMOTE_CONTROL: remote_control}
-    entry = result["result"]
     assert entry.unique_id == OTHER_ADDRESS
     assert entry.source == SOURCE_USER
-    assert dict(entry.data) == expected
     assert dict(entry.options) == {CONF_REMOTE_CONTROL: remote_control}
     assert entry.state is ConfigEntryState.LOADED
     # The discovery of the chosen treadmill is over; the other one's goes on.
@@ -590,16 +724,22 @@ async def test_bluetooth_discovered_from_advertisement(
     result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
     await hass.async_block_till_done()
 
-    assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == DEFAULT_NAME
-    assert result["data"] == {
-        CONF_NAME: DEFAULT_NAME,
-        CONF_BODY_MASS: DEFAULT_BODY_MASS,
-        CONF_EXPERIENCE: "beginner",
-        CONF_WEEKLY_GOAL: DEFAULT_WEEKLY_GOAL,
-        CONF_TREADMILL_TYPE: "ftms",
-        CONF_ADDRESS: DEFAULT_ADDRESS,
-    }
+    _assert_station(
+        result,
+        {
+            CONF_NAME: DEFAULT_NAME,
+            CONF_TREADMILL_TYPE: "ftms",
+            CONF_ADDRESS: DEFAULT_ADDRESS,
+        },
+        _walker(
+            {
+                CONF_BODY_MASS: DEFAULT_BODY_MASS,
+                CONF_EXPERIENCE: "beginner",
+                CONF_WEEKLY_GOAL: DEFAULT_WEEKLY_GOAL,
+            }
+        ),
+    )
     assert result["options"] == {CONF_REMOTE_CONTROL: False}
     assert result["result"].source == SOURCE_BLUETOOTH
     assert result["result"].unique_id == DEFAULT_ADDRESS
@@ -613,6 +753,7 @@ async def test_bluetooth_confirm_form(hass: HomeAssistant) -> None:
     # No treadmill type: the discovered treadmill is the station's.
     assert _fields(result) == [
         CONF_NAME,
+        CONF_WALKER_NAME,
         CONF_BODY_MASS,
         CONF_EXPERIENCE,
         CONF_WEEKLY_GOAL,
@@ -620,6 +761,7 @@ async def test_bluetooth_confirm_form(hass: HomeAssistant) -> None:
     ]
     assert form_defaults(result) == {
         CONF_NAME: DEFAULT_NAME,
+        CONF_WALKER_NAME: MIGRATED_WALKER_NAME,
         CONF_BODY_MASS: DEFAULT_BODY_MASS,
         CONF_EXPERIENCE: "beginner",
         CONF_WEEKLY_GOAL: DEFAULT_WEEKLY_GOAL,
@@ -648,19 +790,16 @@ async def test_bluetooth_confirm_creates_station(
     )
     await hass.async_block_till_done()
 
-    assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Hall treadmill"
     expected = {
         CONF_NAME: "Hall treadmill",
-        **WALKER_INPUT,
         CONF_TREADMILL_TYPE: "ftms",
         CONF_ADDRESS: DEFAULT_ADDRESS,
     }
-    assert result["data"] == expected
+    # Neither the walker nor the remote control option is the station's data.
+    entry = _assert_station(result, expected, _walker(WALKER_INPUT, "Luis"))
     assert result["options"] == {CONF_REMOTE_CONTROL: remote_control}
-    entry = result["result"]
     assert entry.unique_id == DEFAULT_ADDRESS
-    assert dict(entry.data) == expected
     assert dict(entry.options) == {CONF_REMOTE_CONTROL: remote_control}
     assert len(mock_setup_entry.mock_calls) == 1
 
@@ -669,12 +808,10 @@ async def test_bluetooth_confirm_creates_station(
 async def test_bluetooth_already_configured(
     hass: HomeAssistant, mock_setup_entry: AsyncMock, source: str
 ) -> None:
-    MockConfigEntry(
-        domain=DOMAIN,
+    station_entry(
+        {**BASEMENT_DATA, CONF_ADDRESS: DEFAULT_ADDRESS},
         source=source,
-        title="Basement",
         unique_id=DEFAULT_ADDRESS,
-        data={**BASEMENT_DATA, CONF_ADDRESS: DEFAULT_ADDRESS},
     ).add_to_hass(hass)
 
     result = await hass.config_entries.flow.async_init(
@@ -716,19 +853,63 @@ async def test_bluetooth_not_a_treadmill(hass: HomeAssistant, info: Any) -> None
     assert hass.config_entries.async_entries(DOMAIN) == []
 
 
+@pytest.mark.parametrize("field", [CONF_BODY_MASS, CONF_WEEKLY_GOAL])
 async def test_bluetooth_confirm_refuses_nan_then_succeeds(
-    hass: HomeAssistant, mock_setup_entry: AsyncMock
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, field: str
 ) -> None:
     result = await _start_bluetooth_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**CONFIRM_INPUT, CONF_BODY_MASS: "nan"}
+        result["flow_id"], {**CONFIRM_INPUT, field: "nan"}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_BODY_MASS: "not_finite"}
+    assert result["errors"] == {field: "not_finite"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], dict(CONFIRM_INPUT)
     )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    _assert_station(
+        result,
+        {
+            CONF_NAME: DEFAULT_NAME,
+            CONF_TREADMILL_TYPE: "ftms",
+            CONF_ADDRESS: DEFAULT_ADDRESS,
+        },
+        _walker(WALKER_INPUT, "Luis"),
+    )
+
+
+@pytest.mark.parametrize("walker_name", ["", "   ", "!!!", " - . / "])
+async def test_bluetooth_confirm_walker_name_required_then_success(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, walker_name: str
+) -> None:
+    result = await _start_bluetooth_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**CONFIRM_INPUT, CONF_WALKER_NAME: walker_name}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "bluetooth_confirm"
+    assert result["errors"] == {CONF_WALKER_NAME: "walker_name_required"}
+    # What was entered is offered again.
+    assert form_defaults(result) == {
+        **CONFIRM_INPUT,
+        CONF_NAME: DEFAULT_NAME,
+        CONF_WALKER_NAME: walker_name,
+    }
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**CONFIRM_INPUT, CONF_WALKER_NAME: "  Ana María "}
+    )
+
+    _assert_station(
+        result,
+        {
+            CONF_NAME: DEFAULT_NAME,
+            CONF_TREADMILL_TYPE: "ftms",
+            CONF_ADDRESS: DEFAULT_ADDRESS,
+        },
+        _walker(WALKER_INPUT, "Ana María"),
+    )
 
 
 @pytest.mark.parametrize("name", ["", "   ", "!!!", " - . / "])
@@ -757,14 +938,16 @@ async def test_bluetooth_confirm_name_required_then_success(
         result["flow_id"], {**CONFIRM_INPUT, CONF_NAME: "Hallway"}
     )
 
-    assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Hallway"
-    assert result["data"] == {
-        CONF_NAME: "Hallway",
-        **WALKER_INPUT,
-        CONF_TREADMILL_TYPE: "ftms",
-        CONF_ADDRESS: DEFAULT_ADDRESS,
-    }
+    _assert_station(
+        result,
+        {
+            CONF_NAME: "Hallway",
+            CONF_TREADMILL_TYPE: "ftms",
+            CONF_ADDRESS: DEFAULT_ADDRESS,
+        },
+        _walker(WALKER_INPUT, "Luis"),
+    )
     assert result["options"] == {CONF_REMOTE_CONTROL: True}
 
 
@@ -825,6 +1008,16 @@ async def test_bluetooth_confirm_treadmill_name_taken(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Living Room treadmill"
     assert result["options"] == {CONF_REMOTE_CONTROL: False}
+    # The form's default walker.
+    assert list(result["subentries"]) == [
+        _walker(
+            {
+                CONF_BODY_MASS: DEFAULT_BODY_MASS,
+                CONF_EXPERIENCE: "beginner",
+                CONF_WEEKLY_GOAL: DEFAULT_WEEKLY_GOAL,
+            }
+        )
+    ]
 
 
 # --- linked step ---------------------------------------------------------------
@@ -833,7 +1026,7 @@ async def test_bluetooth_confirm_treadmill_name_taken(
 async def _start_linked_step(hass: HomeAssistant) -> FlowResult:
     result = await _start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], dict(LINKED_USER_INPUT)
+        result["flow_id"], {**LINKED_USER_INPUT, CONF_WALKER_NAME: WALKER_NAME}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "linked"
@@ -853,10 +1046,9 @@ async def test_user_linked_creates_station_that_sets_up(
     )
     await hass.async_block_till_done()
 
-    assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Gym treadmill"
-    assert result["data"] == LINKED_DATA
-    entry = result["result"]
+    # The walker entered in the user step comes through the linked step.
+    entry = _assert_station(result, _station(LINKED_DATA), _walker(LINKED_DATA, "Ana"))
     assert re.fullmatch(r"[0-9a-f]{32}", entry.unique_id)
     assert entry.state is ConfigEntryState.LOADED
 
@@ -874,12 +1066,15 @@ async def test_user_linked_optional_fields_left_out(
         },
     )
 
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {
-        **LINKED_USER_INPUT,
-        CONF_SPEED_SENSOR: "input_number.belt_speed",
-        CONF_PAUSE_CONTROL: "input_boolean.belt_running",
-    }
+    _assert_station(
+        result,
+        {
+            **_station(LINKED_USER_INPUT),
+            CONF_SPEED_SENSOR: "input_number.belt_speed",
+            CONF_PAUSE_CONTROL: "input_boolean.belt_running",
+        },
+        _walker(LINKED_DATA, "Ana"),
+    )
     assert CONF_SPEED_CONTROL not in result["result"].data
     assert CONF_STOP_CONTROL not in result["result"].data
 
@@ -917,8 +1112,7 @@ async def test_user_linked_entity_not_found_then_success(
         result["flow_id"], dict(LINKED_INPUT)
     )
 
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == LINKED_DATA
+    _assert_station(result, _station(LINKED_DATA), _walker(LINKED_DATA, "Ana"))
 
 
 async def test_user_linked_treadmill_already_linked_then_success(
@@ -947,14 +1141,17 @@ async def test_user_linked_treadmill_already_linked_then_success(
         },
     )
 
-    assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Second walker"
-    assert result["data"] == {
-        **LINKED_USER_INPUT,
-        CONF_NAME: "Second walker",
-        CONF_SPEED_SENSOR: OTHER_SENSOR,
-        CONF_PAUSE_CONTROL: "input_boolean.belt_running",
-    }
+    _assert_station(
+        result,
+        {
+            **_station(LINKED_USER_INPUT),
+            CONF_NAME: "Second walker",
+            CONF_SPEED_SENSOR: OTHER_SENSOR,
+            CONF_PAUSE_CONTROL: "input_boolean.belt_running",
+        },
+        _walker(LINKED_DATA),
+    )
     assert result["result"].unique_id != "second_walker"
 
 
@@ -976,13 +1173,26 @@ async def test_reconfigure_form_defaults_from_entry(
 
     result = await _start_reconfigure(hass, mock_config_entry)
 
-    # The name is the unique id: it cannot be changed here.
-    assert form_defaults(result) == {
-        CONF_BODY_MASS: 70.0,
-        CONF_EXPERIENCE: "beginner",
-        CONF_WEEKLY_GOAL: 60,
-        CONF_TREADMILL_TYPE: "simulated",
-    }
+    # The name is the unique id: it cannot be changed here. Neither are the
+    # walkers: they are the station's subentries, edited in their own flow.
+    assert _fields(result) == [CONF_TREADMILL_TYPE]
+    assert form_defaults(result) == {CONF_TREADMILL_TYPE: "simulated"}
+
+
+async def test_reconfigure_refuses_walker_fields(
+    hass: HomeAssistant, mock_setup_entry: AsyncMock, mock_config_entry: MockConfigEntry
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    walkers = _walkers(mock_config_entry)
+    result = await _start_reconfigure(hass, mock_config_entry)
+
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**WALKER_INPUT, CONF_TREADMILL_TYPE: "none"}
+        )
+
+    assert dict(mock_config_entry.data) == _station(STATION_DATA)
+    assert _walkers(mock_config_entry) == walkers
 
 
 @pytest.mark.parametrize("treadmill_type", ["none", "simulated"])
@@ -993,20 +1203,22 @@ async def test_reconfigure_linked_to_unlinked(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     assert linked_entry.state is ConfigEntryState.LOADED
+    walkers = _walkers(linked_entry)
     result = await _start_reconfigure(hass, linked_entry)
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**WALKER_INPUT, CONF_TREADMILL_TYPE: treadmill_type}
+        result["flow_id"], {CONF_TREADMILL_TYPE: treadmill_type}
     )
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    # The linked entities are dropped; the walkers are kept as they were.
     assert dict(linked_entry.data) == {
         CONF_NAME: "Gym treadmill",
-        **WALKER_INPUT,
         CONF_TREADMILL_TYPE: treadmill_type,
     }
+    assert _walkers(linked_entry) == walkers
     assert linked_entry.title == "Gym treadmill"
     assert linked_entry.unique_id == "gym_treadmill"
     assert dict(linked_entry.options) == STATION_OPTIONS
@@ -1024,10 +1236,11 @@ async def test_reconfigure_unlinked_to_linked(
     treadmill_helpers: None,
 ) -> None:
     mock_config_entry.add_to_hass(hass)
+    walkers = _walkers(mock_config_entry)
     result = await _start_reconfigure(hass, mock_config_entry)
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**WALKER_INPUT, CONF_TREADMILL_TYPE: "linked"}
+        result["flow_id"], {CONF_TREADMILL_TYPE: "linked"}
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -1049,11 +1262,11 @@ async def test_reconfigure_unlinked_to_linked(
     assert result["reason"] == "reconfigure_successful"
     assert dict(mock_config_entry.data) == {
         CONF_NAME: "Living room",
-        **WALKER_INPUT,
         CONF_TREADMILL_TYPE: "linked",
         CONF_SPEED_SENSOR: "input_number.belt_speed",
         CONF_PAUSE_CONTROL: "input_boolean.belt_running",
     }
+    assert _walkers(mock_config_entry) == walkers
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
@@ -1061,8 +1274,9 @@ async def test_reconfigure_linked_keeps_defaults_and_drops_cleared_fields(
     hass: HomeAssistant, linked_entry: MockConfigEntry
 ) -> None:
     result = await _start_reconfigure(hass, linked_entry)
+    assert form_defaults(result) == {CONF_TREADMILL_TYPE: "linked"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**WALKER_INPUT, CONF_TREADMILL_TYPE: "linked"}
+        result["flow_id"], {CONF_TREADMILL_TYPE: "linked"}
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -1094,7 +1308,6 @@ async def test_reconfigure_linked_keeps_defaults_and_drops_cleared_fields(
     assert result["reason"] == "reconfigure_successful"
     assert dict(linked_entry.data) == {
         CONF_NAME: "Gym treadmill",
-        **WALKER_INPUT,
         CONF_TREADMILL_TYPE: "linked",
         CONF_SPEED_SENSOR: "input_number.belt_speed",
         CONF_SPEED_CONTROL: "input_number.belt_speed",
@@ -1108,7 +1321,7 @@ async def test_reconfigure_linked_error_then_success(
 ) -> None:
     result = await _start_reconfigure(hass, linked_entry)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**WALKER_INPUT, CONF_TREADMILL_TYPE: "linked"}
+        result["flow_id"], {CONF_TREADMILL_TYPE: "linked"}
     )
     bad_input = {**LINKED_INPUT, CONF_PAUSE_CONTROL: "switch.no_such_pause"}
 
@@ -1122,7 +1335,7 @@ async def test_reconfigure_linked_error_then_success(
     # What was entered is offered again, not the entry's entities.
     assert form_defaults(result)[CONF_PAUSE_CONTROL] == "switch.no_such_pause"
     # Nothing changed yet.
-    assert dict(linked_entry.data) == LINKED_DATA
+    assert dict(linked_entry.data) == _station(LINKED_DATA)
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], dict(LINKED_INPUT)
@@ -1131,7 +1344,7 @@ async def test_reconfigure_linked_error_then_success(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert dict(linked_entry.data) == {**LINKED_DATA, **WALKER_INPUT}
+    assert dict(linked_entry.data) == _station(LINKED_DATA)
     assert linked_entry.state is ConfigEntryState.LOADED
 
 
@@ -1144,7 +1357,7 @@ async def test_reconfigure_to_treadmill_of_another_station(
     mock_config_entry.add_to_hass(hass)
     result = await _start_reconfigure(hass, mock_config_entry)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**WALKER_INPUT, CONF_TREADMILL_TYPE: "linked"}
+        result["flow_id"], {CONF_TREADMILL_TYPE: "linked"}
     )
 
     result = await hass.config_entries.flow.async_configure(
@@ -1154,7 +1367,7 @@ async def test_reconfigure_to_treadmill_of_another_station(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "linked"
     assert result["errors"] == {CONF_SPEED_SENSOR: "treadmill_already_linked"}
-    assert dict(mock_config_entry.data) == STATION_DATA
+    assert dict(mock_config_entry.data) == _station(STATION_DATA)
 
 
 async def test_reconfigure_form_offers_no_ftms(
@@ -1180,33 +1393,22 @@ async def test_reconfigure_ftms_station_keeps_its_treadmill(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    walkers = _walkers(entry)
 
-    result = await _start_reconfigure(hass, entry)
-
-    # No treadmill type: the station keeps its machine.
-    assert form_defaults(result) == {
-        CONF_BODY_MASS: 70.0,
-        CONF_EXPERIENCE: "beginner",
-        CONF_WEEKLY_GOAL: 60,
-    }
-    with pytest.raises(InvalidData):
-        await hass.config_entries.flow.async_configure(
-            result["flow_id"], {**WALKER_INPUT, CONF_TREADMILL_TYPE: "simulated"}
-        )
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], dict(WALKER_INPUT)
-    )
+    result = await entry.start_reconfigure_flow(hass)
     await hass.async_block_till_done()
 
+    # Nothing to reconfigure: the station keeps its machine, and its walkers
+    # are edited in their own flow.
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert dict(entry.data) == {**BASEMENT_DATA, **WALKER_INPUT}
+    assert result["reason"] == "reconfigure_ftms"
+    assert dict(entry.data) == _station(BASEMENT_DATA)
+    assert _walkers(entry) == walkers
     assert entry.unique_id == BASEMENT_ADDRESS
     assert entry.title == "Basement"
     assert dict(entry.options) == {**STATION_OPTIONS, CONF_REMOTE_CONTROL: True}
-    # Reloaded.
-    assert len(mock_setup_entry.mock_calls) == 2
+    # Not reloaded.
+    assert len(mock_setup_entry.mock_calls) == 1
     assert entry.state is ConfigEntryState.LOADED
 
 
@@ -1255,18 +1457,17 @@ async def test_options_flow(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {**new_options, **SAFETY_DEFAULTS}
     assert dict(init_integration.options) == {**new_options, **SAFETY_DEFAULTS}
-    assert dict(init_integration.data) == STATION_DATA
+    assert dict(init_integration.data) == _station(STATION_DATA)
     assert init_integration.state is ConfigEntryState.LOADED
 
 
 async def test_options_flow_defaults_without_options(
     hass: HomeAssistant, mock_setup_entry: AsyncMock
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Hallway",
+    entry = station_entry(
+        {**STATION_DATA, CONF_NAME: "Hallway", CONF_TREADMILL_TYPE: "none"},
         unique_id="hallway",
-        data={**STATION_DATA, CONF_NAME: "Hallway", CONF_TREADMILL_TYPE: "none"},
+        options={},
     )
     entry.add_to_hass(hass)
 
@@ -1281,27 +1482,31 @@ async def test_options_flow_defaults_without_options(
 
 
 @pytest.mark.parametrize(
-    ("experience", "stored", "default", "cap"),
+    ("experiences", "stored", "default"),
     [
-        ("beginner", 5.0, 3.2, 3.2),
-        ("intermediate", 5.0, 4.8, 4.8),
-        ("advanced", 5.0, 5.0, 5.8),
-        ("beginner", 2.5, 2.5, 3.2),
+        (["beginner"], 5.0, 5.0),
+        (["intermediate"], 5.0, 5.0),
+        (["advanced"], 5.0, 5.0),
+        (["beginner"], 2.5, 2.5),
+        (["beginner", "advanced"], 7.0, 5.8),
+        ([], 7.0, 5.8),
     ],
 )
-async def test_options_forward_speed_capped_by_experience(
+async def test_options_forward_speed_capped_by_fastest_experience(
     hass: HomeAssistant,
     mock_setup_entry: AsyncMock,
-    experience: str,
+    experiences: list[str],
     stored: float,
     default: float,
-    cap: float,
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Living room",
-        unique_id="living_room",
-        data={**STATION_DATA, CONF_EXPERIENCE: experience},
+    # The station's walkers no longer cap its forward speed in the form: each
+    # walker's session keeps to their own cap. The form keeps to the highest.
+    entry = station_entry(
+        STATION_DATA,
+        walkers=[
+            walker_subentry(f"Walker {index}", experience=experience)
+            for index, experience in enumerate(experiences)
+        ],
         options={**STATION_OPTIONS, CONF_FORWARD_SPEED: stored},
     )
     entry.add_to_hass(hass)
@@ -1310,21 +1515,21 @@ async def test_options_forward_speed_capped_by_experience(
 
     assert result["type"] is FlowResultType.FORM
     assert form_defaults(result)[CONF_FORWARD_SPEED] == default
-    assert _selector_max(result, CONF_FORWARD_SPEED) == cap
+    assert _selector_max(result, CONF_FORWARD_SPEED) == 5.8
 
-    # A speed above the cap is refused by the form.
+    # A speed above the highest cap is refused by the form.
     with pytest.raises(InvalidData):
         await hass.config_entries.options.async_configure(
-            result["flow_id"], {**STATION_OPTIONS, CONF_FORWARD_SPEED: cap + 0.5}
+            result["flow_id"], {**STATION_OPTIONS, CONF_FORWARD_SPEED: 6.3}
         )
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**STATION_OPTIONS, CONF_FORWARD_SPEED: cap}
+        result["flow_id"], {**STATION_OPTIONS, CONF_FORWARD_SPEED: 5.8}
     )
     result = await _submit_safety(hass, result)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options[CONF_FORWARD_SPEED] == cap
+    assert entry.options[CONF_FORWARD_SPEED] == 5.8
 
 
 @pytest.mark.parametrize(
@@ -1393,7 +1598,7 @@ async def test_options_flow_ftms_station(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert dict(entry.options) == {**stored, **new_options, **SAFETY_DEFAULTS}
-    assert dict(entry.data) == BASEMENT_DATA
+    assert dict(entry.data) == _station(BASEMENT_DATA)
 
 
 async def test_options_flow_linked_station_has_no_remote_control(

@@ -19,17 +19,34 @@ async def test_diagnostics_are_redacted(
     hass_client: ClientSessionGenerator,
     init_integration: MockConfigEntry,
 ) -> None:
+    hass.config_entries.async_update_subentry(
+        init_integration,
+        init_integration.subentries["walker_ana"],
+        data={**init_integration.subentries["walker_ana"].data, "person": "person.ana"},
+    )
+    await async_call(hass, "start_session")
+    await async_call(hass, "stop_session")
     await async_call(hass, "start_session")
     result = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
     assert result["entry"]["title"] == REDACTED
     assert result["entry"]["data"]["name"] == REDACTED
-    assert result["entry"]["data"]["body_mass"] == REDACTED
-    assert result["entry"]["data"]["experience"] == "beginner"
+    (walker,) = result["walkers"]
+    assert walker["walker_id"] == "walker_ana"
+    assert walker["title"] == REDACTED
+    assert walker["data"]["body_mass"] == REDACTED
+    assert walker["data"]["person"] == REDACTED
+    assert walker["data"]["experience"] == "beginner"
+    assert walker["records"] == 1
     assert result["session"]["body_mass"] == REDACTED
+    assert result["session"]["walker"] == REDACTED
+    assert result["session"]["walker_id"] == "walker_ana"
     assert result["session"]["state"] == "warm_up"
     assert result["status"]["target_speed"] == 3.0
     assert result["treadmill"]["type"] == "SimulatedTreadmill"
-    assert result["history"] == {"sessions": 0, "unreadable": 0, "recent": []}
+    assert result["history"]["sessions"] == 1
+    (record,) = result["history"]["recent"]
+    assert record["walker"] == REDACTED
+    assert "Ana" not in str(result)
 
 
 async def test_diagnostics_redact_the_webhook(

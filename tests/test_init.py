@@ -88,13 +88,25 @@ async def test_migration_gives_named_stations_a_random_unique_id(
     entry.add_to_hass(hass)
     # Only the migration is under test here: don't set the station up.
     assert await async_migrate_entry(hass, entry)
-    assert entry.minor_version == 2
+    assert entry.minor_version == 3
     if keeps_id:
         assert entry.unique_id == old_id
     else:
         assert entry.unique_id != old_id
         assert re.fullmatch(r"[0-9a-f]{32}", str(entry.unique_id))
-    assert dict(entry.data) == data
+    # 1.2 -> 1.3: the walker fields became the station's first walker.
+    assert dict(entry.data) == {
+        k: v
+        for k, v in data.items()
+        if k not in ("body_mass", "experience", "weekly_goal")
+    }
+    (walker,) = entry.subentries.values()
+    assert walker.title == "Walker"
+    assert dict(walker.data) == {
+        "body_mass": 70.0,
+        "experience": "beginner",
+        "weekly_goal": 60,
+    }
 
 
 async def test_entry_from_a_newer_version_is_refused(hass: HomeAssistant) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import re
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -16,7 +17,13 @@ from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import intent, llm
 from homeassistant.setup import async_setup_component
 
-from .common import STATION_DATA, async_add_station
+from .common import (
+    STATION_DATA,
+    async_add_station,
+    async_call,
+    async_tick,
+    walker_subentry,
+)
 
 REPO_SENTENCES = Path(__file__).resolve().parents[1] / "custom_sentences"
 
@@ -228,9 +235,9 @@ async def test_status(
         (
             "en",
             "how many backward minutes this week",
-            "0 backward minutes this week, of your 60 minute goal",
+            "Ana: 0 backward minutes this week, of a 60 minute goal",
         ),
-        ("en", "how long did I walk backwards this week", "of your 60 minute goal"),
+        ("en", "how long did I walk backwards this week", "of a 60 minute goal"),
         (
             "en",
             "how many minutes have I walked backwards this week",
@@ -240,7 +247,7 @@ async def test_status(
         (
             "es",
             "¿cuántos minutos he caminado hacia atrás esta semana?",
-            "Esta semana llevas 0 minutos hacia atrás de tu objetivo de 60",
+            "Ana: Esta semana, 0 minutos hacia atrás de un objetivo de 60",
         ),
         ("es", "cuánto he caminado hacia atrás esta semana", "objetivo de 60"),
         ("es", "cómo voy con mi objetivo semanal", "0 sesiones"),
@@ -344,7 +351,7 @@ async def test_direct_two_stations(
     )
     assert response.response_type is intent.IntentResponseType.ACTION_DONE
     assert response.speech["plain"]["speech"] == (
-        "Started the starter program on Hallway."
+        "Started Ana's starter program on Hallway."
     )
     assert init_integration.runtime_data.coordinator.session is None
     response = await _handle(hass, retro_intent.INTENT_STATUS, {"name": "Hallway"})
@@ -364,7 +371,7 @@ async def test_direct_already_running(
         hass, retro_intent.INTENT_START, {"program": "custom", "minutes": 4}
     )
     assert response.speech["plain"]["speech"] == (
-        "Started the custom program with 4 backward minutes on Living room."
+        "Started Ana's custom program with 4 backward minutes on Living room."
     )
     response = await _handle(hass, retro_intent.INTENT_START, language="es")
     assert response.response_type is intent.IntentResponseType.ERROR
@@ -400,7 +407,9 @@ async def test_direct_nothing_to_pause(
         "The session is not running, so it cannot be paused."
     )
     response = await _handle(hass, retro_intent.INTENT_WEEKLY)
-    assert response.speech["plain"]["speech"].startswith("0 backward minutes this week")
+    assert response.speech["plain"]["speech"].startswith(
+        "Ana: 0 backward minutes this week"
+    )
 
 
 async def test_direct_bad_slots(
@@ -451,3 +460,129 @@ async def test_llm_tools(
         assert name in tools
         assert tools[name].description
     assert "program" in str(tools["retro_walk__RetroWalkStart"].parameters.schema)
+
+
+@pytest.fixture
+async def walkers(hass: HomeAssistant, assist: None) -> MockConfigEntry:
+    """A station with two walkers, Ana (selected first) and Luis."""
+    entry = await async_add_station(
+        hass,
+        STATION_DATA,
+        walkers=[
+            walker_subentry("Ana"),
+            walker_subentry("Luis", person="person.luis", experience="advanced"),
+        ],
+    )
+    await _ensure_intents(hass)
+    return entry
+
+
+WALKER_SELECT = "select.living_room_walker"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "walker"),
+    [
+        ("en", "start Luis's retro walk", "Luis"),
+        ("en", "start Luis' retro walk", "Luis"),
+        ("en", "start a retro walk for Luis", "Luis"),
+        ("en", "begin the backwards walk for luis", "Luis"),
+        ("en", "start the intervals program for Luis", "Luis"),
+        ("en", "Luis wants to walk backwards", "Luis"),
+        ("en", "start Luis's retro walk on the Living room", "Luis"),
+        ("es", "empieza la caminata hacia atrás de Luis", "Luis"),
+        ("es", "inicia una caminata hacia atrás para Luis", "Luis"),
+        ("es", "Luis quiere caminar hacia atrás", "Luis"),
+        # Without a name: the selected walker.
+        ("en", "start my retro walk", "Ana"),
+        ("es", "empieza mi caminata hacia atrás", "Ana"),
+    ],
+)
+async def test_start_for_a_named_walker(
+    hass: HomeAssistant, walkers: MockConfigEntry, language: str, text: str, walker: str
+) -> None:
+    response = await _say(hass, text, language)
+    assert response["response_type"] == "action_done", response
+    assert hass.states.get(WALKER_SELECT).state == walker
+    assert walkers.runtime_data.coordinator.session.walker == walker
+    assert response["speech_slots"]["walker"] == walker
+    assert walker in _speech(response)
+
+
+async def test_start_for_an_unknown_walker_is_an_error(
+    hass: HomeAssistant, walkers: MockConfigEntry
+) -> None:
+    response = await _say(hass, "start Marta's retro walk", "en")
+    assert response["response_type"] == "error"
+    assert _speech(response) == "Living room has no walker named Marta."
+    response = await _say(hass, "empieza la caminata hacia atrás de Marta", "es")
+    assert _speech(response) == "Living room no tiene ningún usuario llamado Marta."
+    assert _state(hass) == "idle"
+
+
+async def test_my_walk_is_the_walker_linked_to_the_user(
+    hass: HomeAssistant, walkers: MockConfigEntry, hass_admin_user: Any
+) -> None:
+    """ "my retro walk" from Luis's user is Luis's, though Ana is selected."""
+    hass.states.async_set("person.luis", "home", {"user_id": hass_admin_user.id})
+    result = await conversation.async_converse(
+        hass,
+        "start my retro walk",
+        None,
+        Context(user_id=hass_admin_user.id),
+        language="en",
+    )
+    assert result.response.response_type == intent.IntentResponseType.ACTION_DONE
+    assert hass.states.get(WALKER_SELECT).state == "Luis"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "how long did Luis walk backwards this week"),
+        ("en", "what's Luis's weekly retro walk progress"),
+        ("es", "cuántos minutos ha caminado Luis hacia atrás esta semana"),
+        ("es", "cuál es el progreso semanal de Luis"),
+    ],
+)
+async def test_weekly_for_a_named_walker(
+    hass: HomeAssistant,
+    walkers: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    language: str,
+    text: str,
+) -> None:
+    await async_call(hass, "start_session", walker="Luis", program="custom")
+    await async_tick(hass, freezer, 120)
+    await async_call(hass, "stop_session")
+    response = await _say(hass, text, language)
+    assert response["response_type"] == "query_answer", response
+    assert response["speech_slots"]["walker"] == "Luis"
+    assert response["speech_slots"]["sessions"] == 1
+    assert _speech(response).startswith("Luis: ")
+    # Ana's week is her own.
+    ana = await _say(
+        hass,
+        "how long did Ana walk backwards this week"
+        if language == "en"
+        else "cuántos minutos ha caminado Ana hacia atrás esta semana",
+        language,
+    )
+    assert ana["speech_slots"]["sessions"] == 0
+
+
+async def test_a_named_walker_picks_the_station(
+    hass: HomeAssistant, walkers: MockConfigEntry
+) -> None:
+    """With two stations, the one where the walker has a profile."""
+    await async_add_station(
+        hass,
+        {**STATION_DATA, CONF_NAME: "Gym"},
+        walkers=[walker_subentry("Eva")],
+    )
+    response = await _say(hass, "start Eva's retro walk", "en")
+    assert response["response_type"] == "action_done", response
+    assert response["speech_slots"]["station"] == "Gym"
+    # Luis only walks in the living room.
+    response = await _say(hass, "start a retro walk for Luis", "en")
+    assert response["speech_slots"]["station"] == "Living room"

@@ -121,7 +121,11 @@ async def test_tools_offered(
         assert schema["properties"]["station"]["description"]
         # The sentences' alias of the station is not offered twice.
         assert "name" not in schema["properties"], name
-        if name != TOOLS["start"]:
+        if name in (TOOLS["start"], TOOLS["weekly"]):
+            # The walker: who starts, whose week.
+            assert schema["properties"]["walker"]["type"] == "string"
+            assert schema["properties"]["walker"]["description"]
+        else:
             assert set(schema["properties"]) == {"station"}
     assert tools[TOOLS["status"]].annotations.read_only
     assert tools[TOOLS["weekly"]].annotations.read_only
@@ -139,7 +143,7 @@ async def test_session_through_tools(
     result, data = await _call(hass, "start", program="intervals")
     assert not result.error
     assert data["response_type"] == "action_done"
-    assert _speech(data) == "Started the intervals program on Living room."
+    assert _speech(data) == "Started Ana's intervals program on Living room."
     assert _state(hass) == "warm_up"
 
     result, data = await _call(hass, "status")
@@ -173,7 +177,7 @@ async def test_session_through_tools(
     assert not result.error
     assert data["response_type"] == "query_answer"
     assert data["speech_slots"]["goal_minutes"] == 60
-    assert _speech(data).startswith("0 backward minutes this week of a 60 minute")
+    assert _speech(data).startswith("Ana: 0 backward minutes this week of a 60 minute")
 
 
 async def test_start_with_minutes(
@@ -183,7 +187,7 @@ async def test_start_with_minutes(
     result, data = await _call(hass, "start", minutes="4")
     assert not result.error
     assert _speech(data) == (
-        "Started the custom program with 4 backward minutes on Living room."
+        "Started Ana's custom program with 4 backward minutes on Living room."
     )
     assert data["speech_slots"]["program"] == "custom"
     assert data["speech_slots"]["minutes"] == 4
@@ -261,7 +265,7 @@ async def test_two_stations(
     assert _speech(data) == "There is more than one station: choose one."
     result, data = await _call(hass, "start", station="Hallway")
     assert not result.error
-    assert _speech(data) == "Started the starter program on Hallway."
+    assert _speech(data) == "Started Ana's starter program on Hallway."
     assert init_integration.runtime_data.coordinator.session is None
 
 

@@ -171,18 +171,21 @@ async def test_config_flow_refuses_nan_then_succeeds(hass: HomeAssistant) -> Non
     await hass.async_block_till_done()
 
 
-async def test_reconfigure_refuses_nan(
+async def test_walker_profile_refuses_nan(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    result = await init_integration.start_reconfigure_flow(hass)
+    subentry = init_integration.subentries["walker_ana"]
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, "walker"),
+        context={"source": "reconfigure", "subentry_id": subentry.subentry_id},
+    )
     walker = {key: STATION_DATA[key] for key in ("body_mass", "experience")}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {**walker, "weekly_goal": "nan", "treadmill_type": "simulated"},
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**walker, "name": "Ana", "weekly_goal": "nan"}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"weekly_goal": "not_finite"}
-    assert init_integration.data["weekly_goal"] == STATION_DATA["weekly_goal"]
+    assert subentry.data["weekly_goal"] == STATION_DATA["weekly_goal"]
 
 
 async def test_options_refuse_nan(

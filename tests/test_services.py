@@ -50,17 +50,12 @@ async def test_session_runs_through_its_program(
     await async_tick(hass, freezer, 120 + 60)  # two backward minutes and cool-down
     assert hass.states.get(STATE).state == "idle"
     assert hass.states.get(SWITCH).state == STATE_OFF
-    assert (
-        float(hass.states.get("sensor.living_room_backward_minutes_this_week").state)
-        == 2.0
-    )
-    assert hass.states.get("sensor.living_room_sessions_this_week").state == "1"
-    assert hass.states.get("sensor.living_room_streak").state == "1"
+    assert float(hass.states.get("sensor.ana_backward_minutes_this_week").state) == 2.0
+    assert hass.states.get("sensor.ana_sessions_this_week").state == "1"
+    assert hass.states.get("sensor.ana_streak").state == "1"
     # Completed and steady: grow from 2 to 2.5 minutes.
     assert (
-        float(
-            hass.states.get("sensor.living_room_next_suggested_backward_minutes").state
-        )
+        float(hass.states.get("sensor.ana_next_suggested_backward_minutes").state)
         == 2.5
     )
 

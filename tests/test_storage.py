@@ -72,7 +72,10 @@ async def test_restart_mid_session(
     await hass.async_block_till_done()
     stored = copy.deepcopy(hass_storage[_key(mock_config_entry)])
     assert stored["data"]["active"]["state"] == "interrupted"
-    assert stored["data"]["sessions"] == [{**RECORD, "safety_events": []}]
+    # The station's one walker owns what was stored before walker profiles.
+    assert stored["data"]["sessions"] == [
+        {**RECORD, "safety_events": [], "walker_id": "walker_ana", "walker": "Ana"}
+    ]
 
     # Start again from what was stored.
     await hass.config_entries.async_unload(mock_config_entry.entry_id)

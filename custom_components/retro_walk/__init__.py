@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from uuid import uuid4
 
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import CONF_ADDRESS, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_BODY_MASS,
+    CONF_EXPERIENCE,
     CONF_PAUSE_CONTROL,
     CONF_REMOTE_CONTROL,
     CONF_SPEED_CONTROL,
     CONF_SPEED_SENSOR,
     CONF_STOP_CONTROL,
     CONF_TREADMILL_TYPE,
+    CONF_WEEKLY_GOAL,
     DOMAIN,
+    MIGRATED_WALKER_NAME,
+    SUBENTRY_WALKER,
+    WALKER_SENSOR_KEYS,
     TreadmillType,
 )
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator, RetroWalkData
+from .entity import station_device_info
 from .frontend import async_register_card
 from .history import HistoryStore
 from .safety.runner import SafetyRunner
@@ -99,6 +112,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) ->
     )
     await safety.async_start()
     entry.async_on_unload(safety.async_stop)
+    # The station's device first: its walkers' devices hang off it.
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **station_device_info(coordinator)
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -109,6 +126,12 @@ async def async_migrate_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) 
     1.1 → 1.2: a station without a Bluetooth machine was keyed by its slugged
     name, which goes stale when it is renamed; it gets a random unique id.
     Entities and history are keyed by the entry id, so nothing else changes.
+
+    1.2 → 1.3: the station's one walker (body mass, experience, weekly goal
+    in the entry's data) becomes its first walker profile, a subentry. Its
+    progress sensors move to the profile, keeping their entity ids and so
+    their long-term statistics; its sessions and settings follow when the
+    station loads (``RetroWalkCoordinator._adopt_unowned``).
     """
     if entry.version > 1:
         # Written by a newer Retro Walk: refuse rather than guess.
@@ -120,7 +143,43 @@ async def async_migrate_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) 
         hass.config_entries.async_update_entry(
             entry, unique_id=unique_id, minor_version=2
         )
+    if entry.minor_version < 3:  # noqa: PLR2004 - the version being migrated to
+        _migrate_walker(hass, entry)
     return True
+
+
+WALKER_FIELDS = (CONF_BODY_MASS, CONF_EXPERIENCE, CONF_WEEKLY_GOAL)
+
+
+def _migrate_walker(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> None:
+    """Make the walker in a 1.2 entry's data its first walker profile."""
+    walker = ConfigSubentry(
+        data=MappingProxyType(
+            {key: entry.data[key] for key in WALKER_FIELDS if key in entry.data}
+        ),
+        subentry_type=SUBENTRY_WALKER,
+        title=MIGRATED_WALKER_NAME,
+        unique_id=None,
+    )
+    hass.config_entries.async_add_subentry(entry, walker)
+    registry = er.async_get(hass)
+    for key in WALKER_SENSOR_KEYS:
+        entity_id = registry.async_get_entity_id(
+            "sensor", DOMAIN, f"{entry.entry_id}_{key}"
+        )
+        if entity_id is not None:
+            registry.async_update_entity(
+                entity_id,
+                new_unique_id=f"{entry.entry_id}_{walker.subentry_id}_{key}",
+                config_subentry_id=walker.subentry_id,
+            )
+    hass.config_entries.async_update_entry(
+        entry,
+        data={
+            key: value for key, value in entry.data.items() if key not in WALKER_FIELDS
+        },
+        minor_version=3,
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: RetroWalkConfigEntry) -> bool:

@@ -1,4 +1,8 @@
-"""Config flow for Retro Walk: a station, its walker and its treadmill."""
+"""Config flow for Retro Walk: a station, its treadmill and its walkers.
+
+A station is a config entry; each walker is a subentry of it, added, edited
+and removed in the station's page.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,13 @@ from homeassistant.components.bluetooth import (
 )
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryData,
+    ConfigSubentryFlow,
     OptionsFlowWithReload,
+    SubentryFlowResult,
 )
 from homeassistant.const import (
     CONF_ADDRESS,
@@ -46,6 +54,7 @@ from .const import (
     CONF_MQTT_TOPIC,
     CONF_PARTNER_TARGETS,
     CONF_PAUSE_CONTROL,
+    CONF_PERSON,
     CONF_PRESENCE_SENSORS,
     CONF_REMOTE_CONTROL,
     CONF_SPEED_CONTROL,
@@ -54,6 +63,7 @@ from .const import (
     CONF_STOP_CONTROL,
     CONF_STREAM_TIMEOUT,
     CONF_TREADMILL_TYPE,
+    CONF_WALKER_NAME,
     CONF_WALKER_TARGETS,
     CONF_WARM_UP_MINUTES,
     CONF_WEBHOOK_ENABLED,
@@ -69,6 +79,8 @@ from .const import (
     DEFAULT_WARM_UP_MINUTES,
     DEFAULT_WEEKLY_GOAL,
     DOMAIN,
+    MIGRATED_WALKER_NAME,
+    SUBENTRY_WALKER,
     TreadmillType,
 )
 from .coordinator import RetroWalkConfigEntry
@@ -79,6 +91,9 @@ from .treadmill.linked import (
     SPEED_CONTROL_DOMAINS,
     SPEED_SENSOR_DOMAINS,
 )
+from .walker import name_key
+
+WALKER_FIELDS = (CONF_BODY_MASS, CONF_EXPERIENCE, CONF_WEEKLY_GOAL)
 
 LINKED_FIELDS = (
     CONF_SPEED_SENSOR,
@@ -111,11 +126,9 @@ def _number(low: float, high: float, step: float, unit: str) -> selector.NumberS
     )
 
 
-def _walker_schema(
-    defaults: dict[str, Any], treadmill_types: list[TreadmillType] | None
-) -> dict[vol.Marker, Any]:
-    """Walker fields, and the treadmill type among ``treadmill_types``."""
-    schema: dict[vol.Marker, Any] = {
+def _walker_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+    """A walker profile's body mass, experience and weekly goal."""
+    return {
         vol.Required(
             CONF_BODY_MASS, default=defaults.get(CONF_BODY_MASS, DEFAULT_BODY_MASS)
         ): _number(20, 300, 0.1, UnitOfMass.KILOGRAMS),
@@ -134,20 +147,65 @@ def _walker_schema(
             default=defaults.get(CONF_WEEKLY_GOAL, DEFAULT_WEEKLY_GOAL),
         ): _number(5, 600, 5, UnitOfTime.MINUTES),
     }
-    if treadmill_types:
-        schema[
-            vol.Required(
-                CONF_TREADMILL_TYPE,
-                default=defaults.get(CONF_TREADMILL_TYPE, TreadmillType.NONE.value),
-            )
-        ] = selector.SelectSelector(
+
+
+def _treadmill_schema(
+    defaults: dict[str, Any], treadmill_types: list[TreadmillType]
+) -> dict[vol.Marker, Any]:
+    """The treadmill type among ``treadmill_types``."""
+    return {
+        vol.Required(
+            CONF_TREADMILL_TYPE,
+            default=defaults.get(CONF_TREADMILL_TYPE, TreadmillType.NONE.value),
+        ): selector.SelectSelector(
             selector.SelectSelectorConfig(
                 options=[kind.value for kind in treadmill_types],
                 translation_key=CONF_TREADMILL_TYPE,
                 mode=selector.SelectSelectorMode.LIST,
             )
         )
-    return schema
+    }
+
+
+def _first_walker_schema(defaults: dict[str, Any]) -> dict[vol.Marker, Any]:
+    """The station's first walker, named in the station's own form."""
+    return {
+        vol.Required(
+            CONF_WALKER_NAME,
+            default=defaults.get(CONF_WALKER_NAME, MIGRATED_WALKER_NAME),
+        ): str,
+        **_walker_schema(defaults),
+    }
+
+
+def _first_walker(user_input: dict[str, Any]) -> ConfigSubentryData:
+    """The walker subentry a new station is created with."""
+    return ConfigSubentryData(
+        data={key: user_input[key] for key in WALKER_FIELDS},
+        subentry_type=SUBENTRY_WALKER,
+        title=" ".join(str(user_input[CONF_WALKER_NAME]).split()),
+        unique_id=None,
+    )
+
+
+def _station_data(user_input: dict[str, Any]) -> dict[str, Any]:
+    """What of a station form is the station's (the rest is its first walker)."""
+    return {
+        key: value
+        for key, value in user_input.items()
+        if key not in (*WALKER_FIELDS, CONF_WALKER_NAME)
+    }
+
+
+# Walker names are said to Assist and typed in service calls: keep them short.
+MAX_WALKER_NAME = 100
+
+
+def _walker_name_error(name: str) -> str | None:
+    """A form error for a walker name without a letter or digit, or too long."""
+    if not any(char.isalnum() for char in name):
+        return "walker_name_required"
+    return "walker_name_too_long" if len(name) > MAX_WALKER_NAME else None
 
 
 def _remote_control(default: bool) -> dict[vol.Marker, Any]:  # noqa: FBT001
@@ -191,13 +249,34 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     # 1.2: stations without a Bluetooth machine have a random unique id
-    # instead of their slugged name (async_migrate_entry).
-    MINOR_VERSION = 2
+    # instead of their slugged name; 1.3: walkers are subentries
+    # (async_migrate_entry).
+    MINOR_VERSION = 3
 
     def __init__(self) -> None:
         """Start with nothing entered."""
         self._data: dict[str, Any] = {}
+        self._walker: ConfigSubentryData | None = None
         self._discovery: BluetoothServiceInfoBleak | None = None
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls,
+        config_entry: ConfigEntry,  # noqa: ARG003 - Home Assistant's signature
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """A station's walkers are its subentries."""
+        return {SUBENTRY_WALKER: WalkerSubentryFlow}
+
+    def _create_station(
+        self, data: dict[str, Any], options: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        return self.async_create_entry(
+            title=data[CONF_NAME],
+            data=data,
+            options=options or {},
+            subentries=[] if self._walker is None else [self._walker],
+        )
 
     def _name_taken(self, slug: str) -> bool:
         """Whether another station has this name (FTMS stations are keyed by address)."""
@@ -213,14 +292,9 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
     def _create_ftms_entry(
         self, data: dict[str, Any], address: str, *, remote_control: bool
     ) -> ConfigFlowResult:
-        return self.async_create_entry(
-            title=data[CONF_NAME],
-            data={
-                **data,
-                CONF_TREADMILL_TYPE: TreadmillType.FTMS,
-                CONF_ADDRESS: address,
-            },
-            options={CONF_REMOTE_CONTROL: remote_control},
+        return self._create_station(
+            {**data, CONF_TREADMILL_TYPE: TreadmillType.FTMS, CONF_ADDRESS: address},
+            {CONF_REMOTE_CONTROL: remote_control},
         )
 
     @staticmethod
@@ -251,7 +325,7 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Name the station and describe the walker and the treadmill."""
+        """Name the station, its treadmill and its first walker."""
         errors: dict[str, str] = {}
         if user_input is not None:
             name = str(user_input[CONF_NAME]).strip()
@@ -259,6 +333,8 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_NAME] = "name_required"
             elif self._name_taken(slug):
                 errors[CONF_NAME] = "name_taken"
+            elif walker_error := _walker_name_error(user_input[CONF_WALKER_NAME]):
+                errors[CONF_WALKER_NAME] = walker_error
             elif not_finite := _non_finite(user_input):
                 errors.update(not_finite)
             else:
@@ -267,17 +343,19 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
                     # own to be keyed by: a random id that survives renaming.
                     # (FTMS stations are keyed by the machine's address.)
                     await self.async_set_unique_id(uuid4().hex)
-                self._data = {**user_input, CONF_NAME: name}
+                self._data = {**_station_data(user_input), CONF_NAME: name}
+                self._walker = _first_walker(user_input)
                 if user_input[CONF_TREADMILL_TYPE] == TreadmillType.LINKED:
                     return await self.async_step_linked()
                 if user_input[CONF_TREADMILL_TYPE] == TreadmillType.FTMS:
                     return await self.async_step_ftms()
-                return self.async_create_entry(title=name, data=self._data)
+                return self._create_station(self._data)
         defaults = user_input or {}
         schema = vol.Schema(
             {
                 vol.Required(CONF_NAME, default=defaults.get(CONF_NAME, "")): str,
-                **_walker_schema(defaults, list(TreadmillType)),
+                **_treadmill_schema(defaults, list(TreadmillType)),
+                **_first_walker_schema(defaults),
             }
         )
         return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
@@ -302,7 +380,7 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
                 data.update({key: value for key, value in user_input.items() if value})
                 if entry is not None:
                     return self.async_update_reload_and_abort(entry, data=data)
-                return self.async_create_entry(title=data[CONF_NAME], data=data)
+                return self._create_station(data)
         defaults = user_input or (dict(entry.data) if entry else {})
         return self.async_show_form(
             step_id="linked", data_schema=_linked_schema(defaults), errors=errors
@@ -368,12 +446,15 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_NAME] = "name_required"
             elif self._name_taken(slug):
                 errors[CONF_NAME] = "name_taken"
+            elif walker_error := _walker_name_error(user_input[CONF_WALKER_NAME]):
+                errors[CONF_WALKER_NAME] = walker_error
             elif not_finite := _non_finite(user_input):
                 errors.update(not_finite)
             else:
+                self._walker = _first_walker(user_input)
                 data = {
                     key: value
-                    for key, value in user_input.items()
+                    for key, value in _station_data(user_input).items()
                     if key != CONF_REMOTE_CONTROL
                 }
                 return self._create_ftms_entry(
@@ -385,7 +466,7 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
         schema = vol.Schema(
             {
                 vol.Required(CONF_NAME, default=defaults[CONF_NAME]): str,
-                **_walker_schema(defaults, None),
+                **_first_walker_schema(defaults),
                 **_remote_control(default=defaults.get(CONF_REMOTE_CONTROL, False)),
             }
         )
@@ -399,13 +480,13 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the walker or the treadmill of a station."""
+        """Change the treadmill of a station (walkers are its subentries)."""
         entry = self._get_reconfigure_entry()
         # An FTMS station keeps its machine (its unique id is the machine's
         # address); other stations can switch between the other kinds.
-        is_ftms = entry.data[CONF_TREADMILL_TYPE] == TreadmillType.FTMS
-        errors = _non_finite(user_input or {})
-        if user_input is not None and not errors:
+        if entry.data[CONF_TREADMILL_TYPE] == TreadmillType.FTMS:
+            return self.async_abort(reason="reconfigure_ftms")
+        if user_input is not None:
             self._data = {**entry.data, **user_input}
             if user_input.get(CONF_TREADMILL_TYPE) == TreadmillType.LINKED:
                 return await self.async_step_linked()
@@ -418,19 +499,12 @@ class RetroWalkConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=vol.Schema(
-                _walker_schema(
+                _treadmill_schema(
                     dict(entry.data),
-                    None
-                    if is_ftms
-                    else [
-                        TreadmillType.NONE,
-                        TreadmillType.SIMULATED,
-                        TreadmillType.LINKED,
-                    ],
+                    [TreadmillType.NONE, TreadmillType.SIMULATED, TreadmillType.LINKED],
                 )
             ),
             description_placeholders={"station": entry.title},
-            errors=errors,
         )
 
 
@@ -531,7 +605,8 @@ class RetroWalkOptionsFlow(OptionsFlowWithReload):
             self._options = {**self.config_entry.options, **user_input}
             return await self.async_step_safety()
         options = self.config_entry.options
-        cap = SPEED_CAP_KMH[Experience(self.config_entry.data[CONF_EXPERIENCE])]
+        # Each walker's session keeps to the walker's own cap too.
+        cap = max(SPEED_CAP_KMH.values())
         schema = vol.Schema(
             {
                 vol.Required(
@@ -669,3 +744,90 @@ def _valid_topic(topic: str) -> bool:
         and ("+" not in level or level == "+")
         for index, level in enumerate(levels)
     )
+
+
+class WalkerSubentryFlow(ConfigSubentryFlow):
+    """Adds or edits one walker profile of a station."""
+
+    def _validate(
+        self, user_input: dict[str, Any], subentry_id: str | None
+    ) -> tuple[str, dict[str, str]]:
+        name = " ".join(str(user_input[CONF_NAME]).split())
+        errors = _non_finite(user_input)
+        if error := _walker_name_error(name):
+            errors[CONF_NAME] = error
+        elif any(
+            subentry.subentry_type == SUBENTRY_WALKER
+            and subentry.subentry_id != subentry_id
+            and name_key(subentry.title) == name_key(name)
+            for subentry in self._get_entry().subentries.values()
+        ):
+            errors[CONF_NAME] = "walker_name_taken"
+        if (person := user_input.get(CONF_PERSON)) and any(
+            subentry.subentry_type == SUBENTRY_WALKER
+            and subentry.subentry_id != subentry_id
+            and subentry.data.get(CONF_PERSON) == person
+            for subentry in self._get_entry().subentries.values()
+        ):
+            # "My retro walk" must name one walker.
+            errors[CONF_PERSON] = "person_taken"
+        return name, errors
+
+    def _schema(self, defaults: dict[str, Any]) -> vol.Schema:
+        person = defaults.get(CONF_PERSON)
+        return vol.Schema(
+            {
+                vol.Required(CONF_NAME, default=defaults.get(CONF_NAME, "")): str,
+                **_walker_schema(defaults),
+                vol.Optional(
+                    CONF_PERSON,
+                    description={"suggested_value": person} if person else None,
+                ): selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain="person")
+                ),
+            }
+        )
+
+    @staticmethod
+    def _data(user_input: dict[str, Any]) -> dict[str, Any]:
+        data = {key: user_input[key] for key in WALKER_FIELDS}
+        if person := user_input.get(CONF_PERSON):
+            data[CONF_PERSON] = person
+        return data
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Add a walker: name, body mass, experience, weekly goal, person."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name, errors = self._validate(user_input, None)
+            if not errors:
+                return self.async_create_entry(title=name, data=self._data(user_input))
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self._schema(user_input or {}),
+            errors=errors,
+            description_placeholders={"station": self._get_entry().title},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Edit a walker (the station keeps running: no reload)."""
+        entry = self._get_entry()
+        subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name, errors = self._validate(user_input, subentry.subentry_id)
+            if not errors:
+                return self.async_update_and_abort(
+                    entry, subentry, title=name, data=self._data(user_input)
+                )
+        defaults = user_input or {**subentry.data, CONF_NAME: subentry.title}
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self._schema(defaults),
+            errors=errors,
+            description_placeholders={"walker": subentry.title},
+        )

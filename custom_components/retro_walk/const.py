@@ -7,11 +7,27 @@ from typing import Final
 
 DOMAIN: Final = "retro_walk"
 
-# Config entry data: the station and its walker.
+# Config entry data: the station.
+CONF_TREADMILL_TYPE: Final = "treadmill_type"
+
+# Walkers are config subentries of this type; their data (the name is the
+# subentry's title):
+SUBENTRY_WALKER: Final = "walker"
+CONF_WALKER_NAME: Final = "walker_name"  # only in the station's first form
 CONF_BODY_MASS: Final = "body_mass"
 CONF_EXPERIENCE: Final = "experience"
 CONF_WEEKLY_GOAL: Final = "weekly_goal"
-CONF_TREADMILL_TYPE: Final = "treadmill_type"
+CONF_PERSON: Final = "person"
+# The profile a station from before walker profiles gets (entry 1.2 -> 1.3).
+MIGRATED_WALKER_NAME: Final = "Walker"
+# The sensors of each walker's device (the station had them before 1.3).
+WALKER_SENSOR_KEYS: Final = (
+    "weekly_backward_minutes",
+    "weekly_goal_progress",
+    "sessions_this_week",
+    "streak",
+    "next_backward_minutes",
+)
 
 # Linked Home Assistant entities of an existing treadmill integration.
 CONF_SPEED_SENSOR: Final = "speed_sensor"
@@ -120,3 +136,5 @@ ATTR_PROGRAM: Final = "program"
 ATTR_BACKWARD_MINUTES: Final = "backward_minutes"
 ATTR_SPEED: Final = "speed"
 ATTR_LIMIT: Final = "limit"
+ATTR_WALKER: Final = "walker"
+SERVICE_DELETE_WALKER_HISTORY: Final = "delete_walker_history"

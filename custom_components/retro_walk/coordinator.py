@@ -5,15 +5,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 import logging
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+)
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
@@ -21,20 +26,18 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     ATTR_SESSION_EVENT_TYPE,
-    CONF_BODY_MASS,
     CONF_COOL_DOWN_MINUTES,
-    CONF_EXPERIENCE,
     CONF_FORWARD_SPEED,
     CONF_WARM_UP_MINUTES,
-    CONF_WEEKLY_GOAL,
     DEFAULT_COOL_DOWN_MINUTES,
     DEFAULT_FORWARD_SPEED,
     DEFAULT_WARM_UP_MINUTES,
     DOMAIN,
+    SUBENTRY_WALKER,
     SessionEventType,
     StationEvent,
 )
-from .history import HistoryStore
+from .history import HistoryStore, StationHistory
 from .safety.runner import SafetyRunner
 from .session import (
     DEFAULT_BACKWARD_SPEED_KMH,
@@ -50,16 +53,16 @@ from .session import (
     SessionError,
     SessionRecord,
     SessionState,
-    WeeklySummary,
     cap_speed,
     finite,
     suggest_backward_minutes,
     weekly_summary,
 )
 from .standstill import StandstillWatch
-from .status import StationStatus, finished_event_data
+from .status import StationStatus, WalkerProgress, finished_event_data
 from .treadmill import Treadmill, TreadmillError, TreadmillEvent
 from .treadmill.ftms import FtmsTreadmill
+from .walker import Walker, find_walker, name_key
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,6 +73,9 @@ SLOW_DOWN_STEP = 0.5
 SETTING_PROGRAM = "program"
 SETTING_BACKWARD_MINUTES = "backward_minutes"
 SETTING_BACKWARD_SPEED = "backward_speed"
+# The walker on the belt (selected), and each walker's own settings above.
+SETTING_WALKER = "walker"
+SETTING_WALKERS = "walkers"
 
 type RetroWalkConfigEntry = ConfigEntry[RetroWalkData]
 
@@ -131,9 +137,8 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         self.treadmill = treadmill
         self.history_store = history
         self._stop_ticking: Callable[[], None] | None = None
-        self._progress_cache: tuple[tuple[int, date], WeeklySummary, float] | None = (
-            None
-        )
+        self._progress_cache: dict[str, tuple[tuple[Any, ...], WalkerProgress]] = {}
+        self._walkers_cache: tuple[Any, list[Walker]] | None = None
         self._last_state = SessionState.IDLE
         self._treadmill_was_available = False
         self._hold_belt_on_motion = False
@@ -148,6 +153,8 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         self._station_listeners: list[
             Callable[[StationEvent, dict[str, Any]], None]
         ] = []
+        self._walker_listeners: list[Callable[[list[Walker]], None]] = []
+        self._walker_ids = {walker.walker_id for walker in self.walkers}
 
     # Configuration --------------------------------------------------------
 
@@ -155,14 +162,76 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         entry = self.config_entry
         return entry.options.get(key, entry.data.get(key, default))
 
+    # Walkers --------------------------------------------------------------
+
+    @property
+    def walkers(self) -> list[Walker]:
+        """The station's walker profiles (its walker subentries), in order."""
+        subentries = self.config_entry.subentries
+        if self._walkers_cache is None or self._walkers_cache[0] is not subentries:
+            walkers = [
+                Walker.from_data(subentry.subentry_id, subentry.title, subentry.data)
+                for subentry in subentries.values()
+                if subentry.subentry_type == SUBENTRY_WALKER
+            ]
+            self._walkers_cache = (subentries, walkers)
+        return self._walkers_cache[1]
+
+    @property
+    def selected_walker(self) -> Walker | None:
+        """The walker chosen for the belt (the first one until someone chooses)."""
+        walkers = self.walkers
+        chosen = self._settings.get(SETTING_WALKER)
+        for walker in walkers:
+            if walker.walker_id == chosen:
+                return walker
+        return walkers[0] if walkers else None
+
+    @property
+    def walker(self) -> Walker | None:
+        """The walker on the belt: the session's, else the selected one."""
+        session = self.session
+        if session is not None and session.walker_id is not None:
+            for walker in self.walkers:
+                if walker.walker_id == session.walker_id:
+                    return walker
+        return self.selected_walker
+
+    def find_walker(self, name: str) -> Walker:
+        """The station's walker with this name (or id); a translated error if none."""
+        if (walker := find_walker(self.walkers, name)) is None:
+            raise self.unknown_walker(name)
+        return walker
+
+    def unknown_walker(self, name: str) -> HomeAssistantError:
+        """The error for a walker the station does not know."""
+        return _translated_error(
+            "unknown_walker", {"walker": name, "station": self.config_entry.title}
+        )
+
+    async def async_select_walker(self, name: str) -> None:
+        """Choose who is on the belt (not while someone else's session runs)."""
+        walker = self.find_walker(name)
+        session = self.session
+        if session is not None and session.walker_id not in (None, walker.walker_id):
+            raise _translated_error(
+                "walker_session_active", {"walker": session.walker or ""}
+            )
+        await self.async_set_setting(SETTING_WALKER, walker.walker_id)
+
+    def walker_records(self, walker: Walker) -> list[SessionRecord]:
+        """The walker's finished sessions, oldest first."""
+        return [r for r in self.records if r.walker_id == walker.walker_id]
+
     @property
     def experience(self) -> Experience:
-        """The walker's experience level."""
-        return Experience(self.config_entry.data[CONF_EXPERIENCE])
+        """The experience level of the walker on the belt."""
+        walker = self.walker
+        return Experience.BEGINNER if walker is None else walker.experience
 
     @property
     def speed_cap(self) -> float:
-        """The fastest backward belt speed allowed for this walker."""
+        """The fastest backward belt speed allowed for the walker on the belt."""
         return SPEED_CAP_KMH[self.experience]
 
     @property
@@ -179,27 +248,44 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
     def _settings(self) -> dict[str, Any]:
         return self.history_store.history.settings
 
+    def _walker_settings(self, walker: Walker | None) -> dict[str, Any]:
+        """One walker's own settings (program, minutes, speed)."""
+        if walker is None:
+            return {}
+        every = self._settings.get(SETTING_WALKERS)
+        if not isinstance(every, dict):
+            every = self._settings[SETTING_WALKERS] = {}
+        own = every.get(walker.walker_id)
+        if not isinstance(own, dict):
+            own = every[walker.walker_id] = {}
+        return own
+
     @property
     def program(self) -> ProgramKind:
-        """The program a new session follows."""
+        """The program the selected walker's next session follows."""
         try:
-            return ProgramKind(str(self._settings.get(SETTING_PROGRAM)))
+            return ProgramKind(
+                str(self._walker_settings(self.selected_walker).get(SETTING_PROGRAM))
+            )
         except ValueError:
             return ProgramKind.STARTER
 
     @property
     def backward_minutes(self) -> float:
         """Target backward minutes of a new session (the suggestion by default)."""
-        value = self._settings.get(SETTING_BACKWARD_MINUTES)
+        walker = self.selected_walker
+        value = self._walker_settings(walker).get(SETTING_BACKWARD_MINUTES)
         with contextlib.suppress(TypeError, ValueError):
             # Stored settings are checked too (a NaN once dropped the phase).
             return min(max(finite(value), MIN_BACKWARD_MINUTES), MAX_BACKWARD_MINUTES)
-        return suggest_backward_minutes(self.records, self.experience)
+        if walker is None:
+            return suggest_backward_minutes([], self.experience)
+        return self._walker_progress(walker).next_backward_minutes
 
     @property
     def backward_speed(self) -> float:
         """Backward belt speed of a new session, within the walker's cap."""
-        value = self._settings.get(SETTING_BACKWARD_SPEED)
+        value = self._walker_settings(self.selected_walker).get(SETTING_BACKWARD_SPEED)
         try:
             return cap_speed(finite(value), self.experience)
         except TypeError, ValueError:
@@ -208,10 +294,13 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             )
 
     async def async_set_setting(self, key: str, value: str | float) -> None:
-        """Change what the next session does (program, minutes, speed)."""
+        """Change what the next session does (walker; program, minutes, speed)."""
         if not isinstance(value, str):
             value = _finite_or_refuse(value)
-        self._settings[key] = value
+        if key == SETTING_WALKER:
+            self._settings[key] = value
+        else:
+            self._walker_settings(self.selected_walker)[key] = value
         await self.history_store.async_save()
         self.async_set_updated_data(self._status())
 
@@ -220,6 +309,13 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
     async def async_setup(self) -> None:
         """Load the history and recover a session cut off by a restart."""
         history = await self.history_store.async_load()
+        if self._adopt_unowned(history):
+            await self.history_store.async_save()
+        self.config_entry.async_on_unload(
+            async_dispatcher_connect(
+                self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._async_entry_changed
+            )
+        )
         self.config_entry.async_on_unload(
             self.treadmill.add_listener(self._async_treadmill_changed)
         )
@@ -258,6 +354,85 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             )
         )
 
+    def _adopt_unowned(self, history: StationHistory) -> bool:
+        """Give what a station kept before walker profiles to its first walker.
+
+        Sessions and settings from before (entry 1.2) belong to the single
+        walker the station had, which the entry migration made its first
+        profile. Returns whether anything changed.
+        """
+        if not (walkers := self.walkers):
+            return False
+        first = walkers[0]
+        changed = False
+        for index, record in enumerate(history.records):
+            if record.walker_id is None:
+                history.records[index] = record.for_walker(first.walker_id, first.name)
+                changed = True
+        if (active := history.active) is not None and active.walker_id is None:
+            active.walker_id, active.walker = first.walker_id, first.name
+            changed = True
+        settings = history.settings
+        legacy = {
+            key: settings.pop(key)
+            for key in (
+                SETTING_PROGRAM,
+                SETTING_BACKWARD_MINUTES,
+                SETTING_BACKWARD_SPEED,
+            )
+            if key in settings
+        }
+        if legacy:
+            self._walker_settings(first).update(legacy)
+            changed = True
+        return changed
+
+    @callback
+    def _async_entry_changed(
+        self, change: ConfigEntryChange, entry: ConfigEntry
+    ) -> None:
+        """Walkers were added, edited or removed: show it without a reload.
+
+        (A reload would pause the belt under whoever is walking.)
+        """
+        if entry.entry_id != self.config_entry.entry_id or (
+            change is not ConfigEntryChange.UPDATED
+        ):
+            return
+        # (Subentries are edited in place: read the walkers again.)
+        self._walkers_cache = None
+        known = self._walker_ids
+        self._walker_ids = {walker.walker_id for walker in self.walkers}
+        if new := [w for w in self.walkers if w.walker_id not in known]:
+            for listener in list(self._walker_listeners):
+                listener(new)
+        self._async_update_walker_devices()
+        self._progress_cache.clear()
+        self._async_publish()
+
+    @callback
+    def async_add_walker_listener(
+        self, listener: Callable[[list[Walker]], None]
+    ) -> Callable[[], None]:
+        """Be told of walkers added while the station runs (platforms add entities)."""
+        self._walker_listeners.append(listener)
+        return lambda: self._walker_listeners.remove(listener)
+
+    @callback
+    def _async_update_walker_devices(self) -> None:
+        """Rename walker devices whose profile was renamed."""
+        registry = dr.async_get(self.hass)
+        for walker in self.walkers:
+            device = registry.async_get_device_by_identifier(
+                (DOMAIN, self.walker_device_id(walker)), self.config_entry.entry_id
+            )
+            if device is not None and device.name != walker.name:
+                registry.async_update_device(device.id, name=walker.name)
+
+    def walker_device_id(self, walker: Walker) -> str:
+        """The identifier of a walker's device."""
+        return f"{self.config_entry.entry_id}_{walker.walker_id}"
+
     async def _async_hass_stopping(self, _event: Event) -> None:
         """Home Assistant stops under a session: interrupt it and hold the belt."""
         await self._async_catch_up()
@@ -291,29 +466,36 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     # Status ---------------------------------------------------------------
 
-    def _progress(self) -> tuple[WeeklySummary, float]:
-        """The week so far and the next suggestion.
+    def _walker_progress(self, walker: Walker) -> WalkerProgress:
+        """A walker's week so far and next suggestion.
 
-        Both only change when a session is recorded or the day changes, so
-        they are not recomputed over the whole history on every tick.
+        Both only change when a session is recorded, the day changes or the
+        profile is edited, so they are not recomputed over the whole history
+        on every tick.
         """
         now = dt_util.now()
-        key = (len(self.records), now.date())
-        if self._progress_cache is None or self._progress_cache[0] != key:
-            summary = weekly_summary(
-                self.records,
-                now=now,
-                goal_minutes=float(self.config_entry.data[CONF_WEEKLY_GOAL]),
+        key = (len(self.records), now.date(), walker)
+        cached = self._progress_cache.get(walker.walker_id)
+        if cached is None or cached[0] != key:
+            records = self.walker_records(walker)
+            progress = WalkerProgress(
+                name=walker.name,
+                weekly=weekly_summary(
+                    records, now=now, goal_minutes=walker.weekly_goal
+                ),
+                next_backward_minutes=suggest_backward_minutes(
+                    records, walker.experience
+                ),
             )
-            suggestion = suggest_backward_minutes(self.records, self.experience)
-            self._progress_cache = (key, summary, suggestion)
-        return self._progress_cache[1], self._progress_cache[2]
+            cached = self._progress_cache[walker.walker_id] = (key, progress)
+        return cached[1]
 
     def _status(self) -> StationStatus:
         now = self._now()
         session = self.session
         belt = self.treadmill.speed if self.treadmill.has_belt else None
-        weekly, suggestion = self._progress()
+        walkers = {w.walker_id: self._walker_progress(w) for w in self.walkers}
+        walker = self.walker
         telemetry = dict(self.treadmill.telemetry)
         if session is None:
             return StationStatus(
@@ -331,8 +513,8 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
                 safety_pauses=0,
                 belt_speed=belt,
                 target_speed=0.0,
-                weekly=weekly,
-                next_backward_minutes=suggestion,
+                walker=None if walker is None else walker.name,
+                walkers=walkers,
                 telemetry=telemetry,
                 tier_counts={1: 0, 2: 0, 3: 0},
             )
@@ -354,8 +536,8 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             safety_pauses=metrics.safety_pauses,
             belt_speed=belt,
             target_speed=session.target_speed,
-            weekly=weekly,
-            next_backward_minutes=suggestion,
+            walker=session.walker or (None if walker is None else walker.name),
+            walkers=walkers,
             telemetry=telemetry,
             tier_counts=session.tier_counts(),
             started_at=dt_util.utc_from_timestamp(session.started_at),
@@ -591,25 +773,52 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
 
     # Commands -------------------------------------------------------------
 
+    def _walking_elsewhere(self, walker: Walker) -> str | None:
+        """The other station whose belt this walker is on, if any."""
+        for entry in self.hass.config_entries.async_loaded_entries(DOMAIN):
+            if entry.entry_id == self.config_entry.entry_id:
+                continue
+            other: RetroWalkCoordinator = entry.runtime_data.coordinator
+            if (
+                (session := other.session) is not None
+                and session.is_active
+                and (on_belt := other.walker) is not None
+                and on_belt.same_person(walker)
+            ):
+                return entry.title
+        return None
+
     async def async_start_session(
         self,
         *,
+        walker: str | None = None,
         program: ProgramKind | None = None,
         backward_minutes: float | None = None,
         speed: float | None = None,
     ) -> None:
-        """Start a session (the selected program unless told otherwise)."""
+        """Start a session for a walker (the selected one unless told otherwise).
+
+        The program, minutes and speed are the walker's own unless given.
+        """
         if self.session is not None:
             raise _translated_error("session_already_active")
-        if speed is not None and speed > self.speed_cap:
+        if walker is not None:
+            await self.async_select_walker(walker)
+        if (chosen := self.selected_walker) is None:
+            raise _translated_error("no_walker", {"station": self.config_entry.title})
+        if (station := self._walking_elsewhere(chosen)) is not None:
+            raise _translated_error(
+                "walker_on_other_station", {"walker": chosen.name, "station": station}
+            )
+        if speed is not None and speed > chosen.speed_cap:
             raise _translated_error(
                 "speed_above_cap",
-                {"speed": f"{speed:g}", "cap": f"{self.speed_cap:g}"},
+                {"speed": f"{speed:g}", "cap": f"{chosen.speed_cap:g}"},
             )
         if self.treadmill.has_belt and not self.treadmill.available:
             raise _translated_error("treadmill_unavailable", validation=False)
         settings = ProgramSettings(
-            experience=self.experience,
+            experience=chosen.experience,
             backward_minutes=self.backward_minutes
             if backward_minutes is None
             else backward_minutes,
@@ -627,8 +836,10 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         session = Session.start(
             program=program or self.program,
             settings=settings,
-            body_mass=float(self.config_entry.data[CONF_BODY_MASS]),
+            body_mass=chosen.body_mass,
             now=self._now(),
+            walker_id=chosen.walker_id,
+            walker=chosen.name,
         )
         if not await self._async_belt_run(session.target_speed):
             await self._async_belt_halt("failed start", stop=True)
@@ -641,6 +852,8 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             StationEvent.SESSION,
             {
                 ATTR_SESSION_EVENT_TYPE: SessionEventType.STARTED.value,
+                "walker": chosen.name,
+                "walker_id": chosen.walker_id,
                 "program": session.program.value,
                 "target_backward_minutes": round(session.target_backward_minutes, 1),
             },
@@ -723,10 +936,15 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         if not await self._async_belt(treadmill.async_set_incline(incline)):
             raise _translated_error("treadmill_command_failed", validation=False)
 
-    def history_response(self, limit: int) -> list[dict[str, Any]]:
-        """The newest ``limit`` sessions, for the get_history service."""
+    def history_response(
+        self, limit: int, walker: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest ``limit`` sessions (of one walker), for get_history."""
+        records = self.records
+        if walker is not None:
+            records = self.records_of(walker)
         sessions: list[dict[str, Any]] = []
-        for record in reversed(self.records[-limit:]):
+        for record in reversed(records[-limit:]):
             item = record.as_dict()
             item["started_at"] = dt_util.utc_from_timestamp(
                 record.started_at
@@ -734,6 +952,33 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             item["ended_at"] = dt_util.utc_from_timestamp(record.ended_at).isoformat()
             item["backward_minutes"] = round(record.backward_minutes, 1)
             item["station"] = self.config_entry.title
+            item["walker"] = record.walker
             item["config_entry_id"] = self.config_entry.entry_id
             sessions.append(item)
         return sessions
+
+    def records_of(self, name: str) -> list[SessionRecord]:
+        """The sessions of the walker with this name, removed walkers too.
+
+        A walker's sessions keep the profile's id, so a renamed walker keeps
+        them; a removed walker's are found by the name they were walked under.
+        """
+        if (walker := find_walker(self.walkers, name)) is not None:
+            return self.walker_records(walker)
+        key = name_key(name)
+        return [
+            record
+            for record in self.records
+            if record.walker is not None and name_key(record.walker) == key
+        ]
+
+    async def async_delete_walker_history(self, name: str) -> int:
+        """Delete a walker's sessions (asked for explicitly); returns how many."""
+        doomed = {id(record) for record in self.records_of(name)}
+        if not doomed:
+            return 0
+        self.records[:] = [r for r in self.records if id(r) not in doomed]
+        self._progress_cache.clear()
+        await self.history_store.async_save()
+        self._async_publish()
+        return len(doomed)

@@ -12,6 +12,8 @@ from .const import (
     CONF_BODY_MASS,
     CONF_ESCALATION_TARGETS,
     CONF_PARTNER_TARGETS,
+    CONF_PERSON,
+    CONF_WALKER_NAME,
     CONF_WALKER_TARGETS,
 )
 from .coordinator import RetroWalkConfigEntry
@@ -31,6 +33,10 @@ TO_REDACT = {
     "title",
     "station",
     "serial_number",
+    # Walkers are people: their names and the person they are linked to.
+    "walker",
+    CONF_WALKER_NAME,
+    CONF_PERSON,
 }
 
 
@@ -97,6 +103,19 @@ async def async_get_config_entry_diagnostics(
             },
             TO_REDACT,
         ),
+        "walkers": [
+            async_redact_data(
+                {
+                    "walker_id": subentry.subentry_id,
+                    "title": subentry.title,
+                    "data": dict(subentry.data),
+                    "records": len(coordinator.walker_records(walker)),
+                },
+                TO_REDACT,
+            )
+            for walker in coordinator.walkers
+            if (subentry := entry.subentries.get(walker.walker_id)) is not None
+        ],
         "treadmill": _treadmill(data.treadmill),
         "status": {
             "state": coordinator.data.state,
@@ -112,6 +131,9 @@ async def async_get_config_entry_diagnostics(
         "history": {
             "sessions": len(history.records),
             "unreadable": len(history.unreadable),
-            "recent": [record.as_dict() for record in history.records[-5:]],
+            "recent": [
+                async_redact_data(record.as_dict(), TO_REDACT)
+                for record in history.records[-5:]
+            ],
         },
     }

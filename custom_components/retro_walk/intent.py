@@ -28,6 +28,7 @@ from .const import DOMAIN
 from .coordinator import RetroWalkConfigEntry, RetroWalkCoordinator
 from .session import MAX_BACKWARD_MINUTES, MIN_BACKWARD_MINUTES, ProgramKind
 from .status import StationStatus
+from .walker import Walker, find_walker
 
 INTENT_START = "RetroWalkStart"
 INTENT_PAUSE = "RetroWalkPause"
@@ -40,6 +41,7 @@ SLOT_PROGRAM = "program"
 SLOT_MINUTES = "minutes"
 SLOT_STATION = "station"
 SLOT_NAME = "name"
+SLOT_WALKER = "walker"
 
 # The built-in agent's platform: it speaks the sentence files' responses.
 CONVERSATION_PLATFORM = "conversation"
@@ -50,6 +52,17 @@ _STATION_SLOTS: dict[Any, Any] = {
         description="Name of the Retro Walk station; only needed with several",
     ): intent.non_empty_string,
     vol.Optional(SLOT_NAME): intent.non_empty_string,
+}
+
+
+_WALKER_SLOT: dict[Any, Any] = {
+    vol.Optional(
+        SLOT_WALKER,
+        description=(
+            "Name of the walker (a walker profile of the station); without it, "
+            "the walker linked to the asking user's person, else the selected walker"
+        ),
+    ): intent.non_empty_string,
 }
 
 
@@ -80,9 +93,41 @@ def _normalise(name: str) -> str:
     return " ".join(words)
 
 
+_POSSESSIVES = frozenset({"", "my", "mi", "me", "our", "nuestra", "nuestro"})
+
+
+def _walker_name(slots: dict[str, Any]) -> str | None:
+    """The walker named in the request ("Ana's" is Ana), if any."""
+    if SLOT_WALKER not in slots or not (value := slots[SLOT_WALKER].get("value")):
+        return None
+    name = str(value).replace("\u2019", "'").strip()
+    for suffix in ("'s", "'"):
+        name = name.removesuffix(suffix)
+    name = name.strip()
+    # "my retro walk": the asking user's walker, not someone called "my".
+    return None if name.casefold() in _POSSESSIVES else name or None
+
+
 def _station(hass: HomeAssistant, slots: dict[str, Any]) -> RetroWalkCoordinator:
-    """The station an intent is for: the one named, or the only one loaded."""
+    """The station an intent is for: the one named, or the only one loaded.
+
+    With several stations and none named, a named walker who has a profile
+    on exactly one of them picks that one.
+    """
     entries = _loaded_entries(hass)
+    if (
+        len(entries) > 1
+        and SLOT_STATION not in slots
+        and SLOT_NAME not in slots
+        and (walker := _walker_name(slots)) is not None
+    ):
+        theirs = [
+            entry
+            for entry in entries
+            if find_walker(entry.runtime_data.coordinator.walkers, walker)
+        ]
+        if len(theirs) == 1:
+            entries = theirs
     name: str | None = None
     for key in (SLOT_STATION, SLOT_NAME):
         if key in slots and (value := slots[key].get("value")):
@@ -109,7 +154,7 @@ def _station(hass: HomeAssistant, slots: dict[str, Any]) -> RetroWalkCoordinator
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="no_station"
         )
-    if len(entries) > 1:
+    if len(entries) > 1:  # (also when name and walker left several)
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="station_required"
         )
@@ -142,6 +187,31 @@ async def _async_error_message(
     return str(err) or type(err).__name__
 
 
+def _request_walker(
+    coordinator: RetroWalkCoordinator, slots: dict[str, Any], user_id: str | None
+) -> Walker | None:
+    """Whom a request is about: the named walker, else "my" walker.
+
+    "My" is the walker profile linked to the person of the user behind the
+    request, where Home Assistant gives the user (Assist in the frontend or
+    the companion app); otherwise the selected walker (None: leave it to the
+    station). An unknown name is a translated error.
+    """
+    if (name := _walker_name(slots)) is not None:
+        return coordinator.find_walker(name)
+    if user_id is not None:
+        hass = coordinator.hass
+        persons = {
+            state.entity_id
+            for state in hass.states.async_all("person")
+            if state.attributes.get("user_id") == user_id
+        }
+        for walker in coordinator.walkers:
+            if walker.person in persons:
+                return walker
+    return None
+
+
 class RetroWalkIntentHandler(intent.IntentHandler):
     """Finds the station, acts on it and answers; errors become spoken errors."""
 
@@ -160,8 +230,9 @@ class RetroWalkIntentHandler(intent.IntentHandler):
         response = intent_obj.create_response()
         try:
             coordinator = _station(hass, slots)
+            walker = _request_walker(coordinator, slots, intent_obj.context.user_id)
             speech_slots, english = await self.async_act(
-                coordinator, slots, intent_obj.language
+                coordinator, slots, intent_obj.language, walker
             )
         except HomeAssistantError as err:
             response.async_set_error(
@@ -185,6 +256,7 @@ class RetroWalkIntentHandler(intent.IntentHandler):
         coordinator: RetroWalkCoordinator,
         slots: dict[str, Any],
         language: str,
+        walker: Walker | None,
     ) -> tuple[dict[str, Any], str]:
         """Do the work; return the speech slots and the English answer."""
         raise NotImplementedError
@@ -221,9 +293,10 @@ class StartHandler(RetroWalkIntentHandler):
     intent_type = INTENT_START
     description = (
         "Starts a retro walking (walking backwards on a treadmill) session on "
-        "a Retro Walk station: the selected program unless a program is given; "
-        "minutes sets the backward minutes (the custom program if no program "
-        "is given)"
+        "a Retro Walk station for a walker (the named one, else the asking "
+        "user's, else the selected one): the walker's program unless a program "
+        "is given; minutes sets the backward minutes (the custom program if no "
+        "program is given)"
     )
 
     @property
@@ -238,6 +311,7 @@ class StartHandler(RetroWalkIntentHandler):
                 vol.Coerce(float),
                 vol.Range(min=MIN_BACKWARD_MINUTES, max=MAX_BACKWARD_MINUTES),
             ),
+            **_WALKER_SLOT,
             **_STATION_SLOTS,
         }
 
@@ -246,6 +320,7 @@ class StartHandler(RetroWalkIntentHandler):
         coordinator: RetroWalkCoordinator,
         slots: dict[str, Any],
         language: str,
+        walker: Walker | None,
     ) -> tuple[dict[str, Any], str]:
         """Start the session."""
         program: ProgramKind | None = None
@@ -256,17 +331,22 @@ class StartHandler(RetroWalkIntentHandler):
             minutes = float(slots[SLOT_MINUTES]["value"])
             if program is None:
                 program = ProgramKind.CUSTOM
-        await coordinator.async_start_session(program=program, backward_minutes=minutes)
+        await coordinator.async_start_session(
+            walker=None if walker is None else walker.walker_id,
+            program=program,
+            backward_minutes=minutes,
+        )
         status = coordinator._status()  # noqa: SLF001 - fresh, not the last tick
         names = await _async_state_names(coordinator.hass, language, status)
         session = coordinator.session
         target = None if session is None else session.target_backward_minutes
         speech_slots = {
             **names,
+            "walker": status.walker,
             "minutes": None if minutes is None else _number(minutes),
             "target_minutes": None if target is None else _number(float(target)),
         }
-        english = f"Started the {names['program'] or 'selected'} program"
+        english = f"Started {status.walker}'s {names['program'] or 'selected'} program"
         if minutes is not None:
             english += f" with {_number(minutes)} backward minutes"
         return speech_slots, f"{english} on {coordinator.config_entry.title}."
@@ -294,6 +374,7 @@ class SessionCommandHandler(RetroWalkIntentHandler):
         coordinator: RetroWalkCoordinator,
         slots: dict[str, Any],
         language: str,
+        walker: Walker | None,
     ) -> tuple[dict[str, Any], str]:
         """Run the command."""
         await self._command(coordinator)
@@ -311,6 +392,7 @@ class StopHandler(RetroWalkIntentHandler):
         coordinator: RetroWalkCoordinator,
         slots: dict[str, Any],
         language: str,
+        walker: Walker | None,
     ) -> tuple[dict[str, Any], str]:
         """Stop and say how many minutes were walked backwards."""
         backward = coordinator.data.backward_time if coordinator.data else 0.0
@@ -340,6 +422,7 @@ class StatusHandler(RetroWalkIntentHandler):
         coordinator: RetroWalkCoordinator,
         slots: dict[str, Any],
         language: str,
+        walker: Walker | None,
     ) -> tuple[dict[str, Any], str]:
         """Report the status."""
         status = coordinator._status()  # noqa: SLF001 - fresh, not the last tick
@@ -367,20 +450,34 @@ class WeeklyHandler(RetroWalkIntentHandler):
 
     intent_type = INTENT_WEEKLY
     description = (
-        "Tells the minutes walked backwards this week (Monday to Sunday), the "
-        "weekly goal and the sessions this week"
+        "Tells a walker's minutes walked backwards this week (Monday to Sunday), "
+        "their weekly goal and their sessions this week"
     )
     query = True
+
+    @property
+    def slot_schema(self) -> dict[Any, Any] | None:
+        """The walker and the station."""
+        return {**_WALKER_SLOT, **_STATION_SLOTS}
 
     async def async_act(
         self,
         coordinator: RetroWalkCoordinator,
         slots: dict[str, Any],
         language: str,
+        walker: Walker | None,
     ) -> tuple[dict[str, Any], str]:
         """Report the week."""
-        weekly = coordinator._status().weekly  # noqa: SLF001
+        walker = walker or coordinator.selected_walker
+        if walker is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_walker",
+                translation_placeholders={"station": coordinator.config_entry.title},
+            )
+        weekly = coordinator._status().walkers[walker.walker_id].weekly  # noqa: SLF001
         speech_slots = {
+            "walker": walker.name,
             "backward_minutes": _number(weekly.backward_minutes),
             "goal_minutes": _number(weekly.goal_minutes),
             "goal_progress": _number(weekly.goal_progress),
@@ -390,7 +487,8 @@ class WeeklyHandler(RetroWalkIntentHandler):
         return (
             speech_slots,
             (
-                f"{speech_slots['backward_minutes']} backward minutes this week "
+                f"{walker.name}: {speech_slots['backward_minutes']} backward "
+                "minutes this week "
                 f"of a {speech_slots['goal_minutes']} minute goal "
                 f"({speech_slots['goal_progress']} %), in {weekly.sessions} sessions."
             ),

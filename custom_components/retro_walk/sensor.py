@@ -1,4 +1,4 @@
-"""Sensors of a Retro Walk station: the session, its metrics and the week."""
+"""Sensors of a Retro Walk station (the session, its metrics) and of its walkers."""
 
 from __future__ import annotations
 
@@ -28,12 +28,14 @@ from .coordinator import RetroWalkConfigEntry
 from .entity import (
     RetroWalkEntity,
     RetroWalkEntityDescription,
+    RetroWalkWalkerEntity,
+    async_add_walker_entities,
     has_ftms,
     station_entities,
     treadmill_available,
 )
 from .session import PhaseKind, SessionState
-from .status import StationStatus
+from .status import StationStatus, WalkerProgress
 from .treadmill.ftms_protocol import TrainingStatusCode
 
 PARALLEL_UPDATES = 0
@@ -238,48 +240,61 @@ SENSORS: tuple[RetroWalkSensorEntityDescription, ...] = (
             f"tier_{tier}": count for tier, count in status.tier_counts.items()
         },
     ),
-    RetroWalkSensorEntityDescription(
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WalkerSensorEntityDescription(SensorEntityDescription):
+    """Describes a sensor of a walker's progress."""
+
+    value_fn: Callable[[WalkerProgress], float]
+    last_reset_fn: Callable[[WalkerProgress], datetime | None] = lambda _: None
+
+
+# One set per walker, on the walker's device (keys: WALKER_SENSOR_KEYS).
+WALKER_SENSORS: tuple[WalkerSensorEntityDescription, ...] = (
+    WalkerSensorEntityDescription(
         key="weekly_backward_minutes",
         translation_key="weekly_backward_minutes",
         device_class=SensorDeviceClass.DURATION,
         state_class=SensorStateClass.TOTAL,
         native_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=1,
-        value_fn=lambda status: status.weekly.backward_minutes,
-        last_reset_fn=lambda status: status.weekly.week_start,
+        value_fn=lambda progress: progress.weekly.backward_minutes,
+        last_reset_fn=lambda progress: progress.weekly.week_start,
     ),
-    RetroWalkSensorEntityDescription(
+    WalkerSensorEntityDescription(
         key="weekly_goal_progress",
         translation_key="weekly_goal_progress",
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=lambda status: status.weekly.goal_progress,
+        value_fn=lambda progress: progress.weekly.goal_progress,
     ),
-    RetroWalkSensorEntityDescription(
+    WalkerSensorEntityDescription(
         key="sessions_this_week",
         translation_key="sessions_this_week",
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=0,
-        value_fn=lambda status: status.weekly.sessions,
-        last_reset_fn=lambda status: status.weekly.week_start,
+        value_fn=lambda progress: progress.weekly.sessions,
+        last_reset_fn=lambda progress: progress.weekly.week_start,
     ),
-    RetroWalkSensorEntityDescription(
+    WalkerSensorEntityDescription(
         key="streak",
         translation_key="streak",
         device_class=SensorDeviceClass.DURATION,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfTime.DAYS,
         suggested_display_precision=0,
-        value_fn=lambda status: status.weekly.streak_days,
+        value_fn=lambda progress: progress.weekly.streak_days,
     ),
-    RetroWalkSensorEntityDescription(
+    WalkerSensorEntityDescription(
         key="next_backward_minutes",
         translation_key="next_backward_minutes",
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=1,
-        value_fn=lambda status: status.next_backward_minutes,
+        value_fn=lambda progress: progress.next_backward_minutes,
     ),
 )
 
@@ -297,6 +312,14 @@ async def async_setup_entry(
     """Set up the station's sensors."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(station_entities(coordinator, RetroWalkSensor, SENSORS))
+    async_add_walker_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, walker: [
+            WalkerSensor(coordinator, walker, description)
+            for description in WALKER_SENSORS
+        ],
+    )
 
 
 class RetroWalkSensor(RetroWalkEntity, SensorEntity):
@@ -332,3 +355,31 @@ class RetroWalkSensor(RetroWalkEntity, SensorEntity):
     def last_reset(self) -> datetime | None:
         """When a weekly total started again."""
         return self.entity_description.last_reset_fn(self.coordinator.data)
+
+
+class WalkerSensor(RetroWalkWalkerEntity, SensorEntity):
+    """A sensor of one walker's progress (weekly minutes, streak, next session)."""
+
+    entity_description: WalkerSensorEntityDescription
+
+    @property
+    def _progress(self) -> WalkerProgress | None:
+        return self.coordinator.data.walkers.get(self.walker_id)
+
+    @property
+    def native_value(self) -> float | None:
+        """The value."""
+        if (progress := self._progress) is None:
+            return None
+        return self.entity_description.value_fn(progress)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """When a weekly total started again."""
+        if (progress := self._progress) is None:
+            return None
+        return self.entity_description.last_reset_fn(progress)
+
+    def shown(self) -> tuple[Any, ...]:
+        """The value and when its total started."""
+        return (*super().shown(), self.last_reset)

@@ -1,4 +1,4 @@
-"""Retro Walk services: start, pause, resume, stop and history."""
+"""Retro Walk services: start, pause, resume, stop, history and forgetting it."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ from .const import (
     ATTR_LIMIT,
     ATTR_PROGRAM,
     ATTR_SPEED,
+    ATTR_WALKER,
     DOMAIN,
+    SERVICE_DELETE_WALKER_HISTORY,
     SERVICE_GET_HISTORY,
     SERVICE_PAUSE_SESSION,
     SERVICE_RESUME_SESSION,
@@ -40,10 +42,13 @@ from .session import (
     SPEED_CAP_KMH,
     ProgramKind,
 )
+from .walker import find_walker
 
 STATION_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
+WALKER_NAME = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=100))
 START_SCHEMA = STATION_SCHEMA.extend(
     {
+        vol.Optional(ATTR_WALKER): WALKER_NAME,
         vol.Optional(ATTR_PROGRAM): vol.In([kind.value for kind in ProgramKind]),
         vol.Optional(ATTR_BACKWARD_MINUTES): vol.All(
             vol.Coerce(float),
@@ -59,8 +64,12 @@ HISTORY_SCHEMA = STATION_SCHEMA.extend(
     {
         vol.Optional(ATTR_LIMIT, default=50): vol.All(
             vol.Coerce(int), vol.Range(min=1, max=10000)
-        )
+        ),
+        vol.Optional(ATTR_WALKER): WALKER_NAME,
     }
+)
+DELETE_WALKER_HISTORY_SCHEMA = STATION_SCHEMA.extend(
+    {vol.Required(ATTR_WALKER): WALKER_NAME}
 )
 
 
@@ -117,6 +126,7 @@ def _station_command(
 async def _start(coordinator: RetroWalkCoordinator, call: ServiceCall) -> None:
     program = call.data.get(ATTR_PROGRAM)
     await coordinator.async_start_session(
+        walker=call.data.get(ATTR_WALKER),
         program=None if program is None else ProgramKind(program),
         backward_minutes=call.data.get(ATTR_BACKWARD_MINUTES),
         speed=call.data.get(ATTR_SPEED),
@@ -151,10 +161,25 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
     async def get_history(call: ServiceCall) -> ServiceResponse:
         limit: int = call.data[ATTR_LIMIT]
+        walker: str | None = call.data.get(ATTR_WALKER)
+        stations = _stations(hass, call, one=False)
+        if walker is not None and not any(
+            coordinator.records_of(walker) or find_walker(coordinator.walkers, walker)
+            for coordinator in stations
+        ):
+            # Neither a walker of these stations nor one who walked on them.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_walker",
+                translation_placeholders={
+                    "walker": walker,
+                    "station": ", ".join(c.config_entry.title for c in stations),
+                },
+            )
         sessions = [
             item
-            for coordinator in _stations(hass, call, one=False)
-            for item in coordinator.history_response(limit)
+            for coordinator in stations
+            for item in coordinator.history_response(limit, walker)
         ]
         sessions.sort(key=lambda item: str(item["started_at"]), reverse=True)
         return {"sessions": cast("list[JsonValueType]", sessions[:limit])}
@@ -165,4 +190,20 @@ def async_setup_services(hass: HomeAssistant) -> None:
         get_history,
         schema=HISTORY_SCHEMA,
         supports_response=SupportsResponse.ONLY,
+    )
+
+    async def delete_walker_history(call: ServiceCall) -> ServiceResponse:
+        (coordinator,) = _stations(hass, call, one=True)
+        walker: str = call.data[ATTR_WALKER]
+        deleted = await coordinator.async_delete_walker_history(walker)
+        if not deleted and find_walker(coordinator.walkers, walker) is None:
+            raise coordinator.unknown_walker(walker)
+        return {"deleted": deleted}
+
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_DELETE_WALKER_HISTORY,
+        delete_walker_history,
+        schema=DELETE_WALKER_HISTORY_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
     )

@@ -7,7 +7,7 @@ seconds since the epoch (``now``), so the engine is deterministic and testable.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 import itertools
@@ -367,6 +367,9 @@ class Session:
     end_reason: EndReason | None = None
     paused_since: float | None = None
     safety_events: list[SafetyEvent] = field(default_factory=list)
+    # Whose session it is: the walker profile's id and name.
+    walker_id: str | None = None
+    walker: str | None = None
 
     @classmethod
     def start(
@@ -376,6 +379,8 @@ class Session:
         settings: ProgramSettings,
         body_mass: float,
         now: float,
+        walker_id: str | None = None,
+        walker: str | None = None,
     ) -> Self:
         """Create a session and begin its first segment."""
         segments = build_program(program, settings)
@@ -385,6 +390,8 @@ class Session:
             body_mass=body_mass,
             started_at=now,
             last_update=now,
+            walker_id=walker_id,
+            walker=walker,
             target_backward_minutes=sum(
                 s.duration for s in segments if s.kind is PhaseKind.BACKWARD
             )
@@ -595,6 +602,8 @@ class Session:
             pauses=metrics.pauses,
             safety_pauses=metrics.safety_pauses,
             safety_events=tuple(self.safety_events),
+            walker_id=self.walker_id,
+            walker=self.walker,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -655,7 +664,13 @@ class Session:
             safety_events=[
                 SafetyEvent.from_dict(event) for event in data.get("safety_events", [])
             ],
+            walker_id=_optional_str(data.get("walker_id")),
+            walker=_optional_str(data.get("walker")),
         )
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _state_for(phase: PhaseKind) -> SessionState:
@@ -681,6 +696,13 @@ class SessionRecord:
     pauses: int
     safety_pauses: int
     safety_events: tuple[SafetyEvent, ...] = ()
+    # Whose session it was (None: recorded before walker profiles).
+    walker_id: str | None = None
+    walker: str | None = None
+
+    def for_walker(self, walker_id: str, walker: str) -> SessionRecord:
+        """The same record, as one walker's."""
+        return replace(self, walker_id=walker_id, walker=walker)
 
     @property
     def completed(self) -> bool:
@@ -722,6 +744,8 @@ class SessionRecord:
             safety_events=tuple(
                 SafetyEvent.from_dict(event) for event in data.get("safety_events", [])
             ),
+            walker_id=_optional_str(data.get("walker_id")),
+            walker=_optional_str(data.get("walker")),
         )
 
 

@@ -23,6 +23,15 @@ from .session import (
 
 
 @dataclass(frozen=True, kw_only=True)
+class WalkerProgress:
+    """One walker's week so far and what to walk next."""
+
+    name: str
+    weekly: WeeklySummary
+    next_backward_minutes: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class StationStatus:
     """A snapshot of the station that the entities show."""
 
@@ -40,8 +49,10 @@ class StationStatus:
     safety_pauses: int
     belt_speed: float | None
     target_speed: float
-    weekly: WeeklySummary
-    next_backward_minutes: float
+    # The walker on the belt (the session's, else the selected one).
+    walker: str | None
+    # Every walker's progress, by profile id.
+    walkers: dict[str, WalkerProgress]
     telemetry: dict[str, Any]
     tier_counts: dict[int, int]
     # When the session started, and when it will end if it keeps moving
@@ -60,6 +71,8 @@ def finished_event_data(record: SessionRecord) -> dict[str, Any]:
     tiers = Counter(event.tier for event in record.safety_events)
     return {
         ATTR_SESSION_EVENT_TYPE: SessionEventType.FINISHED.value,
+        "walker": record.walker,
+        "walker_id": record.walker_id,
         "program": record.program.value,
         "duration_minutes": round(
             (record.ended_at - record.started_at) / SECONDS_PER_MINUTE, 1
