@@ -71,11 +71,28 @@ ENTRY_UNIQUE_ID = "d3e0c5a1f2b44c6e9a7b8c9d0e1f2a3b"
 LEGACY_UNIQUE_ID = "demo_station"
 ENTRY_DATA: dict[str, Any] = {
     "name": "Demo station",
-    "body_mass": 70.0,
-    "experience": "beginner",
-    "weekly_goal": 60,
     "treadmill_type": "simulated",
 }
+# Config entry 1.3: walkers are subentries. The demo's two walkers, with
+# fixed ids (the demo's history and dashboards name them).
+ENTRY_MINOR_VERSION = 3
+WALKER_FIELDS = ("body_mass", "experience", "weekly_goal")
+DEMO_WALKERS: list[dict[str, Any]] = [
+    {
+        "data": {"body_mass": 62.0, "experience": "beginner", "weekly_goal": 45},
+        "subentry_id": "01JRWDEMOWALKERANA00000000",
+        "subentry_type": "walker",
+        "title": "Ana",
+        "unique_id": None,
+    },
+    {
+        "data": {"body_mass": 84.0, "experience": "intermediate", "weekly_goal": 90},
+        "subentry_id": "01JRWDEMOWALKERLUIS0000000",
+        "subentry_type": "walker",
+        "title": "Luis",
+        "unique_id": None,
+    },
+]
 ENTRY_OPTIONS: dict[str, Any] = {
     "warm_up_minutes": 0.5,
     "cool_down_minutes": 0.5,
@@ -217,15 +234,51 @@ def motion_options(options: dict[str, Any], webhook_id: str) -> dict[str, Any]:
     return merged
 
 
+def with_demo_walkers(entry: dict[str, Any]) -> dict[str, Any]:
+    """The stored demo entry as 1.3 with Ana and Luis among its walkers.
+
+    A demo dir from before walker profiles (1.2) keeps its sessions: they go
+    to the first walker, Ana, when the station loads. Walkers the user added
+    are kept.
+    """
+    upgraded = dict(entry)
+    data = entry.get("data")
+    upgraded["data"] = {
+        key: value
+        for key, value in (data if isinstance(data, dict) else ENTRY_DATA).items()
+        if key not in WALKER_FIELDS
+    }
+    upgraded["minor_version"] = max(
+        int(entry.get("minor_version") or 1), ENTRY_MINOR_VERSION
+    )
+    subentries = entry.get("subentries")
+    subentries = list(subentries) if isinstance(subentries, list) else []
+    known = {item.get("subentry_id") for item in subentries if isinstance(item, dict)}
+    for walker in DEMO_WALKERS:
+        if walker["subentry_id"] not in known:
+            subentries.append(dict(walker))
+    # Ana and Luis first: Ana is the walker selected until someone chooses.
+    order = [walker["subentry_id"] for walker in DEMO_WALKERS]
+    subentries.sort(
+        key=lambda item: order.index(item.get("subentry_id"))
+        if isinstance(item, dict) and item.get("subentry_id") in order
+        else len(order)
+    )
+    upgraded["subentries"] = subentries
+    return upgraded
+
+
 def entry_upgraded(config_dir: Path) -> bool:
-    """Return whether the stored demo entry has the demo's motion options."""
+    """Whether the stored demo entry has the demo's walkers and motion options."""
     entry = stored_entry(config_dir)
     if entry is None:
         return False
     options = entry.get("options")
     if not isinstance(options, dict):
         return False
-    return options == motion_options(options, "")
+    return options == motion_options(options, "") and entry == with_demo_walkers(
+        entry
+    )
 
 
 def read_webhook_id(webhook_file: Path) -> str | None:
@@ -376,24 +429,26 @@ async def _ensure_entry(hass: HomeAssistant, webhook_id: str) -> None:
             continue
         options = stored.get("options")
         options = options if isinstance(options, dict) else {}
-        upgraded = motion_options(options, webhook_id)
-        if upgraded != options:
-            stored["options"] = upgraded
-            stored["modified_at"] = dt_util.utcnow().isoformat()
+        upgraded = with_demo_walkers(
+            {**stored, "options": motion_options(options, webhook_id)}
+        )
+        if upgraded != stored:
+            stored.clear()
+            stored.update(upgraded, modified_at=dt_util.utcnow().isoformat())
             await store.async_save({"entries": entries})
             print(
-                f"gave config entry {ENTRY_TITLE!r} the demo's motion options "
-                "(Sensor Logger webhook, partner notification)"
+                f"gave config entry {ENTRY_TITLE!r} the demo's walkers (Ana, Luis) "
+                "and motion options (Sensor Logger webhook, partner notification)"
             )
         return
     entry = ConfigEntry(
         data=ENTRY_DATA,
         discovery_keys=MappingProxyType({}),
         domain=ENTRY_DOMAIN,
-        minor_version=2,
+        minor_version=ENTRY_MINOR_VERSION,
         options=motion_options(ENTRY_OPTIONS, webhook_id),
         source=SOURCE_USER,
-        subentries_data=None,
+        subentries_data=[dict(walker) for walker in DEMO_WALKERS],
         title=ENTRY_TITLE,
         unique_id=ENTRY_UNIQUE_ID,
         version=1,
