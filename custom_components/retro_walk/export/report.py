@@ -42,7 +42,7 @@ TIER_COLOURS = {1: "#e8a33d", 2: "#c0392b", 3: "#8e7cc3"}
 
 # Chart geometry (SVG user units).
 _WIDTH, _HEIGHT = 640, 220
-_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 14, 36
+_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 26, 36
 
 
 def _number(value: object) -> float | None:
@@ -201,9 +201,7 @@ def _frame(title: str, y_max: float, unit: str) -> list[str]:
             f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{value:g}</text>"
         )
-    parts.append(
-        f'<text x="{_LEFT - 40}" y="{_TOP - 2}" class="unit">{escape(unit)}</text>'
-    )
+    parts.append(f'<text x="4" y="12" class="unit">{escape(unit)}</text>')
     return parts
 
 
@@ -304,7 +302,8 @@ def speed_chart(rows: Sequence[SessionRow]) -> str:
 def instability_chart(rows: Sequence[SessionRow]) -> str:
     """Instability events per session, stacked by tier."""
     totals = [sum(row.tiers.values()) for row in rows]
-    y_max = _nice_max(max(totals, default=0) * 1.1 or 1)
+    # Whole events: an axis of four whole steps.
+    y_max = 4.0 * max(1, math.ceil(max(totals, default=0) / 4))
     parts = _frame("Instability events per session", y_max, "events")
     slot, bar = _slots(len(rows))
     for index, row in enumerate(rows):
@@ -347,6 +346,7 @@ h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.1rem;margin-top:2rem}
 height:.8rem;border-radius:2px;margin:0 .3rem 0 .8rem;vertical-align:middle}
 table{border-collapse:collapse;width:100%;font-size:.85rem}
 th,td{border-bottom:1px solid #d9e2ec;padding:.3rem .4rem;text-align:right}
+td:first-child{white-space:nowrap}
 th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
 @media print{body{margin:0}h2{break-after:avoid}svg{break-inside:avoid}}
 """
