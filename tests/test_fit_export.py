@@ -1,8 +1,9 @@
 """FIT export of a finished session, read back with an independent decoder.
 
-The files are written with fit-tool and read with fitdecode (another
-implementation of the FIT protocol, with its own profile): every file a test
-writes is decoded here, CRC checked, and looked at as a reader would.
+The files are written with fit-tool, which validates each one as it builds
+it here (its strict mode), and read with fitdecode (another implementation of
+the FIT protocol, with its own profile): every file a test writes is decoded,
+CRC checked, and looked at as a reader would.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ from .test_imports import import_graph
 
 T0 = 1_795_000_000.0  # 2026-11-18, a whole second
 Messages = dict[str, list[dict[str, Any]]]
+
+
+@pytest.fixture(autouse=True)
+def strict_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fit-tool validates each file it builds too (wire, profile, activity rules)."""
+    monkeypatch.setattr(fit_module, "STRICT", True)
 
 
 def decode(data: bytes) -> Messages:
