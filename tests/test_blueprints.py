@@ -96,6 +96,7 @@ async def async_use_blueprint(
 def test_all_blueprints_are_tested() -> None:
     """Every shipped blueprint is run below."""
     assert BLUEPRINT_FILES == [
+        "garmin_upload.yaml",
         "instability_alert.yaml",
         "start_session.yaml",
         "weekly_goal_reminder.yaml",

@@ -20,7 +20,7 @@ PACKAGE = "custom_components.retro_walk"
 ROOT = Path(__file__).parent.parent / "custom_components" / "retro_walk"
 # Decisions and calculations without Home Assistant: fast to test, shared with
 # the replay tool and the benchmarks.
-PURE = ("session", "detection", "safety.policy")
+PURE = ("session", "detection", "safety.policy", "walker", "export")
 
 
 def _module_name(path: Path, root: Path) -> str:
