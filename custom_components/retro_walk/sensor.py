@@ -249,6 +249,7 @@ class WalkerSensorEntityDescription(SensorEntityDescription):
 
     value_fn: Callable[[WalkerProgress], float]
     last_reset_fn: Callable[[WalkerProgress], datetime | None] = lambda _: None
+    attributes_fn: Callable[[WalkerProgress], dict[str, Any]] | None = None
 
 
 # One set per walker, on the walker's device (keys: WALKER_SENSOR_KEYS).
@@ -270,6 +271,8 @@ WALKER_SENSORS: tuple[WalkerSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         value_fn=lambda progress: progress.weekly.goal_progress,
+        # The goal itself, for cards that chart minutes against it.
+        attributes_fn=lambda progress: {"goal_minutes": progress.weekly.goal_minutes},
     ),
     WalkerSensorEntityDescription(
         key="sessions_this_week",
@@ -379,6 +382,14 @@ class WalkerSensor(RetroWalkWalkerEntity, SensorEntity):
         if (progress := self._progress) is None:
             return None
         return self.entity_description.last_reset_fn(progress)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Details (the weekly goal of the goal progress)."""
+        attributes_fn = self.entity_description.attributes_fn
+        if attributes_fn is None or (progress := self._progress) is None:
+            return None
+        return attributes_fn(progress)
 
     def shown(self) -> tuple[Any, ...]:
         """The value and when its total started."""
