@@ -39,6 +39,7 @@ from .common import (
     async_call,
     async_history,
     async_tick,
+    walker_subentry,
 )
 from .instability import WEBHOOK_OPTIONS, async_report, async_stream
 
@@ -448,3 +449,23 @@ async def test_start_session_picks_its_station(
     await _press(hass, start_button)
     assert hass.states.get("sensor.garage_session_state").state == "warm_up"
     assert hass.states.get(STATE).state == "idle"
+
+
+async def test_start_session_for_a_walker(
+    hass: HomeAssistant, start_button: str
+) -> None:
+    """A button of Luis's own starts Luis's session, whoever was selected."""
+    await async_add_station(
+        hass,
+        STATION_DATA,
+        walkers=[walker_subentry("Ana"), walker_subentry("Luis")],
+    )
+    await async_use_blueprint(
+        hass, "start_session.yaml", {"walker": " Luis ", "buttons": [start_button]}
+    )
+    assert hass.states.get("select.living_room_walker").state == "Ana"
+    await _press(hass, start_button)
+    assert hass.states.get(STATE).state == "warm_up"
+    assert hass.states.get("select.living_room_walker").state == "Luis"
+    started = hass.states.get("event.living_room_session").attributes
+    assert started["walker"] == "Luis"
