@@ -1599,3 +1599,76 @@ def test_notes_and_tier_counts() -> None:
     assert session.tier_counts() == {1: 1, 2: 1, 3: 1}
     restored = Session.from_dict(json.loads(json.dumps(session.as_dict())))
     assert restored.tier_counts() == {1: 1, 2: 1, 3: 1}
+
+
+def test_laps_and_pauses_are_kept_for_export() -> None:
+    """One lap per segment walked, with its times, distance and energy; pauses
+    with their reason; all carried into the record and through storage."""
+    session = start(
+        ProgramKind.INTERVALS,
+        backward_minutes=2.0,
+        warm_up_minutes=1.0,
+        cool_down_minutes=1.0,
+    )
+    # Warm-up 60 s, backward 60 s, forward 120 s, backward 60 s, cool-down 60 s.
+    for second in range(1, 91):
+        session.advance(T0 + second)
+    session.pause(T0 + 90)  # the walker's own pause, 30 s into the backward block
+    session.resume(T0 + 100)
+    for second in range(101, 131):
+        session.advance(T0 + second, belt_speed=2.6)
+    session.pause(T0 + 130, safety="instability", tier=1)
+    session.resume(T0 + 140)
+    for second in range(141, 411):
+        session.advance(T0 + second)
+    assert session.state is SessionState.FINISHED
+    record = session.record()
+
+    kinds = [lap.kind for lap in record.laps]
+    assert kinds == [
+        PhaseKind.WARM_UP,
+        PhaseKind.BACKWARD,
+        PhaseKind.FORWARD,
+        PhaseKind.BACKWARD,
+        PhaseKind.COOL_DOWN,
+    ]
+    warm_up, backward, forward, _, cool_down = record.laps
+    assert (warm_up.start, warm_up.end, warm_up.time) == (T0, T0 + 60, 60)
+    # The backward block holds the user pause: 70 s of wall time, 60 walked.
+    assert (backward.start, backward.end) == (T0 + 60, T0 + 130)
+    assert backward.time == pytest.approx(60)
+    assert forward.start == T0 + 140  # after the safety pause
+    assert cool_down.end == record.ended_at
+    assert sum(lap.distance for lap in record.laps) == pytest.approx(
+        record.distance, abs=0.1
+    )
+    assert sum(lap.energy for lap in record.laps) == pytest.approx(
+        record.energy, abs=0.1
+    )
+    assert record.peak_backward_speed == 2.6
+    assert [(p.start, p.end, p.reason) for p in record.pause_log] == [
+        (T0 + 90, T0 + 100, "user"),
+        (T0 + 130, T0 + 140, "safety:instability"),
+    ]
+
+    stored = json.loads(json.dumps(record.as_dict()))
+    assert SessionRecord.from_dict(stored) == record
+    restored = Session.from_dict(json.loads(json.dumps(session.as_dict())))
+    assert restored.laps == session.laps
+    assert restored.pause_log == session.pause_log
+
+
+def test_interruption_and_stop_close_the_pause_log() -> None:
+    session = start(warm_up_minutes=0.0)
+    session.advance(T0 + 10)
+    session.interrupt(T0 + 100)  # nobody knows what happened after T0 + 10
+    session.pause(T0 + 101, safety="restart")  # a safety halt while interrupted
+    session.stop(T0 + 200)
+    record = session.record()
+    assert [(p.start, p.end, p.reason) for p in record.pause_log] == [
+        (T0 + 10, T0 + 200, "safety:restart")
+    ]
+    # Records from before laps were kept read as empty.
+    old = {k: v for k, v in record.as_dict().items() if k not in ("laps", "pause_log")}
+    assert SessionRecord.from_dict(old).laps == ()
+    assert SessionRecord.from_dict(old).peak_backward_speed is None

@@ -74,7 +74,14 @@ async def test_restart_mid_session(
     assert stored["data"]["active"]["state"] == "interrupted"
     # The station's one walker owns what was stored before walker profiles.
     assert stored["data"]["sessions"] == [
-        {**RECORD, "safety_events": [], "walker_id": "walker_ana", "walker": "Ana"}
+        {
+            **RECORD,
+            "safety_events": [],
+            "walker_id": "walker_ana",
+            "walker": "Ana",
+            "laps": [],
+            "pause_log": [],
+        }
     ]
 
     # Start again from what was stored.

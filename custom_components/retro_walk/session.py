@@ -345,6 +345,69 @@ class SafetyEvent:
 
 
 @dataclass(kw_only=True)
+class PhaseLap:
+    """What one segment of the program measured: one lap of an exported workout.
+
+    ``start``/``end`` are when its walking began and last ended (pauses in
+    between included); ``time`` is the walking in it.
+    """
+
+    index: int
+    kind: PhaseKind
+    start: float
+    end: float
+    time: float = 0.0
+    distance: float = 0.0
+    energy: float = 0.0
+    peak_speed: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise (JSON types only)."""
+        return {**asdict(self), "kind": self.kind.value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Restore; raises KeyError/ValueError/TypeError on bad data."""
+        return cls(
+            index=int(data["index"]),
+            kind=PhaseKind(data["kind"]),
+            start=finite(data["start"]),
+            end=finite(data["end"]),
+            time=finite(data.get("time", 0.0)),
+            distance=finite(data.get("distance", 0.0)),
+            energy=finite(data.get("energy", 0.0)),
+            peak_speed=finite(data.get("peak_speed", 0.0)),
+        )
+
+
+@dataclass(kw_only=True)
+class PauseSpan:
+    """A time the session stood still, and why.
+
+    ``reason`` is "user", "interrupted" or "safety:<what>"; ``end`` is None
+    while it lasts.
+    """
+
+    start: float
+    reason: str
+    end: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise (JSON types only)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Restore; raises KeyError/ValueError/TypeError on bad data."""
+        end = data.get("end")
+        return cls(
+            start=finite(data["start"]),
+            reason=str(data["reason"]),
+            end=None if end is None else finite(end),
+        )
+
+
+@dataclass(kw_only=True)
 class Session:
     """A retro walking session following a program.
 
@@ -370,6 +433,9 @@ class Session:
     # Whose session it is: the walker profile's id and name.
     walker_id: str | None = None
     walker: str | None = None
+    # What each segment measured, and when the session stood still.
+    laps: list[PhaseLap] = field(default_factory=list)
+    pause_log: list[PauseSpan] = field(default_factory=list)
 
     @classmethod
     def start(
@@ -466,7 +532,10 @@ class Session:
         while dt > 0 and (segment := self.segment) is not None:
             step = min(dt, segment.duration - self.segment_elapsed)
             self._account(
-                segment, step, segment.speed if belt_speed is None else belt_speed
+                segment,
+                step,
+                segment.speed if belt_speed is None else belt_speed,
+                now - dt,
             )
             self.segment_elapsed += step
             dt -= step
@@ -474,9 +543,27 @@ class Session:
                 changes.append(self._next_segment(now - dt))
         return changes
 
-    def _account(self, segment: Segment, seconds: float, speed: float) -> None:
+    def _account(
+        self, segment: Segment, seconds: float, speed: float, start: float
+    ) -> None:
         metrics = self.metrics
         distance = max(speed, 0.0) / 3.6 * seconds
+        energy = 0.0
+        if speed > 0:
+            met = met_for(segment.kind, speed)
+            energy = kcal_per_minute(met, self.body_mass) * seconds / 60.0
+        if not self.laps or self.laps[-1].index != self.segment_index:
+            self.laps.append(
+                PhaseLap(
+                    index=self.segment_index, kind=segment.kind, start=start, end=start
+                )
+            )
+        lap = self.laps[-1]
+        lap.end = start + seconds
+        lap.time += seconds
+        lap.distance += distance
+        lap.energy += energy
+        lap.peak_speed = max(lap.peak_speed, speed)
         metrics.active_time += seconds
         if segment.kind is PhaseKind.BACKWARD:
             metrics.backward_time += seconds
@@ -484,9 +571,18 @@ class Session:
         else:
             metrics.forward_time += seconds
             metrics.forward_distance += distance
-        if speed > 0:
-            met = met_for(segment.kind, speed)
-            metrics.energy += kcal_per_minute(met, self.body_mass) * seconds / 60.0
+        metrics.energy += energy
+
+    def _pause_log_open(self, start: float, reason: str) -> None:
+        if not self.pause_log or self.pause_log[-1].end is not None:
+            self.pause_log.append(PauseSpan(start=start, reason=reason))
+        elif reason.startswith("safety"):
+            # A safety halt during the walker's own pause: it counts as safety.
+            self.pause_log[-1].reason = reason
+
+    def _pause_log_close(self, end: float) -> None:
+        if self.pause_log and self.pause_log[-1].end is None:
+            self.pause_log[-1].end = max(end, self.pause_log[-1].start)
 
     def _next_segment(self, when: float) -> PhaseChange:
         previous = self.phase
@@ -529,6 +625,7 @@ class Session:
         elif safety is None or not self.is_active:
             msg = f"cannot pause a session that is {self.state}"
             raise SessionError(msg)
+        self._pause_log_open(now, "user" if safety is None else f"safety:{safety}")
         if safety is None:
             self.state = SessionState.PAUSED
             return
@@ -548,6 +645,7 @@ class Session:
             raise SessionError(msg)
         if self.paused_since is None:
             self.paused_since = self.last_update
+        self._pause_log_open(self.paused_since, "interrupted")
         self.last_update = now
         self.state = SessionState.INTERRUPTED
 
@@ -560,6 +658,7 @@ class Session:
         if self.paused_since is not None:
             self.metrics.paused_time += max(now - self.paused_since, 0.0)
         self.paused_since = None
+        self._pause_log_close(now)
         self.last_update = now
         self.state = _state_for(segment.kind)
 
@@ -573,6 +672,7 @@ class Session:
             if self.paused_since is not None:
                 self.metrics.paused_time += max(now - self.paused_since, 0.0)
                 self.paused_since = None
+            self._pause_log_close(now)
             self._end(now, EndReason.STOPPED)
 
     def _end(self, now: float, reason: EndReason) -> None:
@@ -604,12 +704,16 @@ class Session:
             safety_events=tuple(self.safety_events),
             walker_id=self.walker_id,
             walker=self.walker,
+            laps=tuple(self.laps),
+            pause_log=tuple(self.pause_log),
         )
 
     def as_dict(self) -> dict[str, Any]:
         """Serialise for storage (JSON types only)."""
         data = asdict(self)
         data["safety_events"] = [event.as_dict() for event in self.safety_events]
+        data["laps"] = [lap.as_dict() for lap in self.laps]
+        data["pause_log"] = [span.as_dict() for span in self.pause_log]
         data["segments"] = [{**asdict(s), "kind": s.kind.value} for s in self.segments]
         data["program"] = self.program.value
         data["state"] = self.state.value
@@ -666,6 +770,8 @@ class Session:
             ],
             walker_id=_optional_str(data.get("walker_id")),
             walker=_optional_str(data.get("walker")),
+            laps=[PhaseLap.from_dict(lap) for lap in data.get("laps", [])],
+            pause_log=[PauseSpan.from_dict(span) for span in data.get("pause_log", [])],
         )
 
 
@@ -699,6 +805,15 @@ class SessionRecord:
     # Whose session it was (None: recorded before walker profiles).
     walker_id: str | None = None
     walker: str | None = None
+    # Its phases and pauses (empty for sessions recorded before they were kept).
+    laps: tuple[PhaseLap, ...] = ()
+    pause_log: tuple[PauseSpan, ...] = ()
+
+    @property
+    def peak_backward_speed(self) -> float | None:
+        """The fastest backward belt speed (km/h), if laps were kept."""
+        speeds = [lap.peak_speed for lap in self.laps if lap.kind is PhaseKind.BACKWARD]
+        return max(speeds) if speeds else None
 
     def for_walker(self, walker_id: str, walker: str) -> SessionRecord:
         """The same record, as one walker's."""
@@ -721,6 +836,8 @@ class SessionRecord:
             "program": self.program.value,
             "end_reason": self.end_reason.value,
             "safety_events": [event.as_dict() for event in self.safety_events],
+            "laps": [lap.as_dict() for lap in self.laps],
+            "pause_log": [span.as_dict() for span in self.pause_log],
         }
 
     @classmethod
@@ -746,6 +863,10 @@ class SessionRecord:
             ),
             walker_id=_optional_str(data.get("walker_id")),
             walker=_optional_str(data.get("walker")),
+            laps=tuple(PhaseLap.from_dict(lap) for lap in data.get("laps", [])),
+            pause_log=tuple(
+                PauseSpan.from_dict(span) for span in data.get("pause_log", [])
+            ),
         )
 
 
