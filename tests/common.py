@@ -62,7 +62,9 @@ async def async_tick(
     for _ in range(seconds):
         freezer.tick(timedelta(seconds=1))
         async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        # (The station's tick runs as a background task; a session that ends
+        # in it writes its FIT file in the executor before saying so.)
+        await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def async_call(hass: HomeAssistant, service: str, **data: Any) -> None:

@@ -1415,6 +1415,8 @@ async def test_reconfigure_ftms_station_keeps_its_treadmill(
 # --- options -------------------------------------------------------------------
 
 
+# The options flow's first step also asks whether to write FIT files.
+EXPORT_DEFAULT: dict[str, Any] = {"export_fit": True}
 SAFETY_DEFAULTS: dict[str, Any] = {
     "webhook_enabled": False,
     "webhook_local_only": True,
@@ -1440,7 +1442,11 @@ async def test_options_flow(
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert form_defaults(result) == {**STATION_OPTIONS, "stop_confirm_seconds": 5.0}
+    assert form_defaults(result) == {
+        **STATION_OPTIONS,
+        "stop_confirm_seconds": 5.0,
+        **EXPORT_DEFAULT,
+    }
 
     new_options = {
         CONF_WARM_UP_MINUTES: 5.0,
@@ -1455,8 +1461,12 @@ async def test_options_flow(
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {**new_options, **SAFETY_DEFAULTS}
-    assert dict(init_integration.options) == {**new_options, **SAFETY_DEFAULTS}
+    assert result["data"] == {**new_options, **SAFETY_DEFAULTS, **EXPORT_DEFAULT}
+    assert dict(init_integration.options) == {
+        **new_options,
+        **SAFETY_DEFAULTS,
+        **EXPORT_DEFAULT,
+    }
     assert dict(init_integration.data) == _station(STATION_DATA)
     assert init_integration.state is ConfigEntryState.LOADED
 
@@ -1475,6 +1485,7 @@ async def test_options_flow_defaults_without_options(
 
     assert result["type"] is FlowResultType.FORM
     assert form_defaults(result) == {
+        **EXPORT_DEFAULT,
         CONF_WARM_UP_MINUTES: DEFAULT_WARM_UP_MINUTES,
         CONF_COOL_DOWN_MINUTES: DEFAULT_COOL_DOWN_MINUTES,
         CONF_FORWARD_SPEED: DEFAULT_FORWARD_SPEED,
@@ -1582,7 +1593,7 @@ async def test_options_flow_ftms_station(
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert form_defaults(result) == defaults
+    assert form_defaults(result) == {**defaults, **EXPORT_DEFAULT}
 
     new_options = {
         CONF_WARM_UP_MINUTES: 2.0,
@@ -1597,7 +1608,12 @@ async def test_options_flow_ftms_station(
     result = await _submit_safety(hass, result)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert dict(entry.options) == {**stored, **new_options, **SAFETY_DEFAULTS}
+    assert dict(entry.options) == {
+        **stored,
+        **new_options,
+        **SAFETY_DEFAULTS,
+        **EXPORT_DEFAULT,
+    }
     assert dict(entry.data) == _station(BASEMENT_DATA)
 
 
@@ -1607,6 +1623,7 @@ async def test_options_flow_linked_station_has_no_remote_control(
     result = await hass.config_entries.options.async_init(linked_entry.entry_id)
 
     assert form_defaults(result) == {
+        **EXPORT_DEFAULT,
         **STATION_OPTIONS,
         CONF_STOP_CONFIRM_SECONDS: DEFAULT_STOP_CONFIRM_SECONDS,
     }
@@ -1642,6 +1659,7 @@ async def test_options_safety_step(
         **STATION_OPTIONS,
         CONF_STOP_CONFIRM_SECONDS: DEFAULT_STOP_CONFIRM_SECONDS,
         **SAFETY_DEFAULTS,
+        **EXPORT_DEFAULT,
         **chosen,
         "mqtt_topic": "sensorlogger/walker",
     }

@@ -48,6 +48,7 @@ from .const import (
     CONF_COOL_DOWN_MINUTES,
     CONF_ESCALATION_TARGETS,
     CONF_EXPERIENCE,
+    CONF_EXPORT_FIT,
     CONF_FALL_SENSOR,
     CONF_FORWARD_SPEED,
     CONF_MIN_CLEARANCE,
@@ -72,6 +73,7 @@ from .const import (
     DEFAULT_ACK_TIMEOUT,
     DEFAULT_BODY_MASS,
     DEFAULT_COOL_DOWN_MINUTES,
+    DEFAULT_EXPORT_FIT,
     DEFAULT_FORWARD_SPEED,
     DEFAULT_MIN_CLEARANCE,
     DEFAULT_STOP_CONFIRM_SECONDS,
@@ -625,6 +627,14 @@ class RetroWalkOptionsFlow(OptionsFlowWithReload):
                         options.get(CONF_FORWARD_SPEED, DEFAULT_FORWARD_SPEED), cap
                     ),
                 ): _number(MIN_SPEED_KMH, cap, 0.1, UnitOfSpeed.KILOMETERS_PER_HOUR),
+            }
+        )
+        schema = schema.extend(
+            {
+                vol.Required(
+                    CONF_EXPORT_FIT,
+                    default=options.get(CONF_EXPORT_FIT, DEFAULT_EXPORT_FIT),
+                ): selector.BooleanSelector()
             }
         )
         kind = TreadmillType(self.config_entry.data[CONF_TREADMILL_TYPE])

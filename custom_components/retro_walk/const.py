@@ -41,6 +41,11 @@ CONF_COOL_DOWN_MINUTES: Final = "cool_down_minutes"
 CONF_FORWARD_SPEED: Final = "forward_speed"
 CONF_STOP_CONFIRM_SECONDS: Final = "stop_confirm_seconds"
 CONF_REMOTE_CONTROL: Final = "remote_control"
+# Write every finished session as a FIT file (on unless switched off).
+CONF_EXPORT_FIT: Final = "export_fit"
+DEFAULT_EXPORT_FIT: Final = True
+# A report without dates covers this many weeks up to today.
+DEFAULT_REPORT_WEEKS: Final = 12
 
 # Motion input and the safety response (options).
 CONF_WEBHOOK_ENABLED: Final = "webhook_enabled"
@@ -138,3 +143,8 @@ ATTR_SPEED: Final = "speed"
 ATTR_LIMIT: Final = "limit"
 ATTR_WALKER: Final = "walker"
 SERVICE_DELETE_WALKER_HISTORY: Final = "delete_walker_history"
+SERVICE_EXPORT_SESSION: Final = "export_session"
+SERVICE_EXPORT_REPORT: Final = "export_report"
+ATTR_SESSION_ID: Final = "session_id"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 import logging
+from pathlib import Path
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -27,9 +28,11 @@ from homeassistant.util import dt as dt_util
 from .const import (
     ATTR_SESSION_EVENT_TYPE,
     CONF_COOL_DOWN_MINUTES,
+    CONF_EXPORT_FIT,
     CONF_FORWARD_SPEED,
     CONF_WARM_UP_MINUTES,
     DEFAULT_COOL_DOWN_MINUTES,
+    DEFAULT_EXPORT_FIT,
     DEFAULT_FORWARD_SPEED,
     DEFAULT_WARM_UP_MINUTES,
     DOMAIN,
@@ -37,6 +40,7 @@ from .const import (
     SessionEventType,
     StationEvent,
 )
+from .exporter import async_write_fit, async_write_report
 from .history import HistoryStore, StationHistory
 from .safety.runner import SafetyRunner
 from .session import (
@@ -766,10 +770,27 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         self.history_store.history.active = None
         await self.history_store.async_save()
         self._async_publish()
-        self._async_fire_station_event(
-            StationEvent.SESSION, finished_event_data(record)
-        )
+        data = finished_event_data(record)
+        if self._option(CONF_EXPORT_FIT, DEFAULT_EXPORT_FIT) and (
+            path := await self._async_export_quietly(record)
+        ):
+            data["fit_path"] = str(path)
+        self._async_fire_station_event(StationEvent.SESSION, data)
         return ok
+
+    async def _async_export_quietly(self, record: SessionRecord) -> Path | None:
+        """Write the session's FIT file; a failure is logged, never raised."""
+        try:
+            return await async_write_fit(
+                self.hass, record, treadmill=self.treadmill.has_belt
+            )
+        except (OSError, ValueError) as err:
+            _LOGGER.error(
+                "%s: the session could not be exported as a FIT file: %s",
+                self.name,
+                err,
+            )
+            return None
 
     # Commands -------------------------------------------------------------
 
@@ -982,3 +1003,53 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         await self.history_store.async_save()
         self._async_publish()
         return len(doomed)
+
+    def find_record(self, session_id: str | None) -> SessionRecord:
+        """A finished session by id (the last one without); a translated error."""
+        if session_id is None:
+            if not self.records:
+                raise _translated_error(
+                    "no_sessions", {"station": self.config_entry.title}
+                )
+            return max(self.records, key=lambda record: record.ended_at)
+        for record in self.records:
+            if record.session_id == session_id:
+                return record
+        raise _translated_error(
+            "session_not_found",
+            {"session_id": session_id, "station": self.config_entry.title},
+        )
+
+    async def async_export_session(self, session_id: str | None) -> Path:
+        """Write a finished session as a FIT file; return its path."""
+        record = self.find_record(session_id)
+        try:
+            return await async_write_fit(
+                self.hass, record, treadmill=self.treadmill.has_belt
+            )
+        except (OSError, ValueError) as err:
+            raise _translated_error(
+                "export_failed", {"error": str(err)}, validation=False
+            ) from err
+
+    async def async_export_report(
+        self, walker: str, start: date, end: date
+    ) -> tuple[Path, Path]:
+        """Write a walker's CSV and HTML report; return both paths."""
+        profile = find_walker(self.walkers, walker)
+        records = self.records_of(walker)
+        if profile is None and not records:
+            raise self.unknown_walker(walker)
+        try:
+            return await async_write_report(
+                self.hass,
+                records,
+                walker=walker if profile is None else profile.name,
+                goal_minutes=0.0 if profile is None else profile.weekly_goal,
+                start=start,
+                end=end,
+            )
+        except OSError as err:
+            raise _translated_error(
+                "export_failed", {"error": str(err)}, validation=False
+            ) from err

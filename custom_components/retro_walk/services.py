@@ -1,8 +1,9 @@
-"""Retro Walk services: start, pause, resume, stop, history and forgetting it."""
+"""Retro Walk services: run sessions, read and forget history, export it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import date, timedelta
 from typing import Any, cast
 
 import probatio as vol
@@ -17,17 +18,24 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 
 from .const import (
     ATTR_BACKWARD_MINUTES,
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_END,
     ATTR_LIMIT,
     ATTR_PROGRAM,
+    ATTR_SESSION_ID,
     ATTR_SPEED,
+    ATTR_START,
     ATTR_WALKER,
+    DEFAULT_REPORT_WEEKS,
     DOMAIN,
     SERVICE_DELETE_WALKER_HISTORY,
+    SERVICE_EXPORT_REPORT,
+    SERVICE_EXPORT_SESSION,
     SERVICE_GET_HISTORY,
     SERVICE_PAUSE_SESSION,
     SERVICE_RESUME_SESSION,
@@ -70,6 +78,16 @@ HISTORY_SCHEMA = STATION_SCHEMA.extend(
 )
 DELETE_WALKER_HISTORY_SCHEMA = STATION_SCHEMA.extend(
     {vol.Required(ATTR_WALKER): WALKER_NAME}
+)
+EXPORT_SESSION_SCHEMA = STATION_SCHEMA.extend(
+    {vol.Optional(ATTR_SESSION_ID): vol.All(cv.string, vol.Length(min=1, max=64))}
+)
+EXPORT_REPORT_SCHEMA = STATION_SCHEMA.extend(
+    {
+        vol.Optional(ATTR_WALKER): WALKER_NAME,
+        vol.Optional(ATTR_START): cv.date,
+        vol.Optional(ATTR_END): cv.date,
+    }
 )
 
 
@@ -207,3 +225,54 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=DELETE_WALKER_HISTORY_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
+    async_setup_export_services(hass)
+
+
+async def _export_session(coordinator: RetroWalkCoordinator, call: ServiceCall) -> Any:
+    path = await coordinator.async_export_session(call.data.get(ATTR_SESSION_ID))
+    return {"path": str(path)}
+
+
+async def _export_report(coordinator: RetroWalkCoordinator, call: ServiceCall) -> Any:
+    walker: str | None = call.data.get(ATTR_WALKER)
+    if walker is None:
+        if (selected := coordinator.selected_walker) is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_walker",
+                translation_placeholders={"station": coordinator.config_entry.title},
+            )
+        walker = selected.name
+    end: date = call.data.get(ATTR_END) or dt_util.now().date()
+    start: date = call.data.get(ATTR_START) or end - timedelta(
+        weeks=DEFAULT_REPORT_WEEKS
+    )
+    if start > end:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="start_after_end",
+            translation_placeholders={"start": str(start), "end": str(end)},
+        )
+    csv_path, html_path = await coordinator.async_export_report(walker, start, end)
+    return {"csv": str(csv_path), "html": str(html_path)}
+
+
+@callback
+def async_setup_export_services(hass: HomeAssistant) -> None:
+    """Register the services that write files (they return the paths)."""
+    for service, schema, action in (
+        (SERVICE_EXPORT_SESSION, EXPORT_SESSION_SCHEMA, _export_session),
+        (SERVICE_EXPORT_REPORT, EXPORT_REPORT_SCHEMA, _export_report),
+    ):
+
+        async def handle(call: ServiceCall, action: Any = action) -> ServiceResponse:
+            (coordinator,) = _stations(hass, call, one=True)
+            return cast("ServiceResponse", await action(coordinator, call))
+
+        hass.services.async_register(
+            DOMAIN,
+            service,
+            handle,
+            schema=schema,
+            supports_response=SupportsResponse.OPTIONAL,
+        )

@@ -8,6 +8,6 @@ neither writer, so reading the data classes needs no FIT library.
 
 from __future__ import annotations
 
-from .activity import Activity, Lap, Pause, Record, safe_name
+from .activity import Activity, Lap, Pause, Record, activity_from_record, safe_name
 
-__all__ = ["Activity", "Lap", "Pause", "Record", "safe_name"]
+__all__ = ["Activity", "Lap", "Pause", "Record", "activity_from_record", "safe_name"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import math
 import re
 
-from custom_components.retro_walk.session import PhaseKind
+from custom_components.retro_walk.session import PhaseKind, SessionRecord
 
 # A pause whose reason starts with this was made by the safety loop (a
 # detection, the walker off the belt, …); any other reason is the walker's.
@@ -110,3 +110,58 @@ def safe_name(name: str, default: str = "walker") -> str:
     """
     cleaned = _UNSAFE.sub("_", name.strip()).strip("._")
     return cleaned[:64] or default
+
+
+def activity_from_record(
+    record: SessionRecord, *, treadmill: bool, utc_offset_s: float | None = None
+) -> Activity:
+    """The activity of a finished session: one lap per segment it walked.
+
+    Sessions recorded before laps were kept become one lap of their main
+    phase (backwards when they walked more backwards than forwards).
+    """
+    laps = [
+        Lap(
+            kind=lap.kind,
+            start=lap.start,
+            end=lap.end,
+            distance_m=lap.distance,
+            energy_kcal=lap.energy,
+            avg_speed_kmh=lap.distance / lap.time * 3.6 if lap.time > 0 else 0.0,
+        )
+        for lap in record.laps
+    ]
+    if not laps and record.active_time > 0:
+        laps = [
+            Lap(
+                kind=PhaseKind.BACKWARD
+                if record.backward_time >= record.forward_time
+                else PhaseKind.FORWARD,
+                start=record.started_at,
+                end=record.ended_at,
+                distance_m=record.distance,
+                energy_kcal=record.energy,
+                avg_speed_kmh=record.distance / record.active_time * 3.6,
+            )
+        ]
+    return Activity(
+        start=record.started_at,
+        end=record.ended_at,
+        treadmill=treadmill,
+        laps=laps,
+        pauses=[
+            Pause(
+                start=span.start,
+                end=record.ended_at if span.end is None else span.end,
+                reason=span.reason,
+            )
+            for span in record.pause_log
+        ],
+        total_distance_m=record.distance,
+        total_energy_kcal=record.energy,
+        timer_time_s=record.active_time,
+        walker=record.walker or "",
+        session_id=record.session_id,
+        program=record.program.value,
+        utc_offset_s=utc_offset_s,
+    )
