@@ -4,14 +4,17 @@
 Run through ``scripts/screenshots`` (which installs Debian's chromium and the
 Python requirements). Needs ``scripts/demo`` running on ``--url``. Steps:
 
-1. stop any session left running, start one (REST, with ``.demo/token``) and
-   wait until the walker walks backwards;
+1. stop any session left running, choose the walker (``--walker``, else the
+   one selected), start a session (REST, with ``.demo/token``) and wait until
+   the walker walks backwards;
 2. open the Retro Walk dashboard in headless Chromium, log in with the demo's
    login (demo / retrowalk-demo) and save the card as ``card-session.png``;
 3. press ``input_button.demo_stumble``, wait for the session state
    ``paused_by_safety`` and the card's safety status, save
    ``card-instability-pause.png``;
 4. stop the session.
+
+Errors in the browser's console fail the run (after the screenshots).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ USERNAME = "demo"
 PASSWORD = "retrowalk-demo"  # noqa: S105 - the documented demo credential
 
 SESSION = "switch.demo_station_session"
+WALKER = "select.demo_station_walker"
 STATE = "sensor.demo_station_session_state"
 PHASE = "sensor.demo_station_phase"
 STUMBLE = "input_button.demo_stumble"
@@ -83,10 +87,12 @@ class Api:
         """The state of an entity."""
         return str(self._request("GET", f"/api/states/{entity_id}")["state"])
 
-    def call(self, domain: str, service: str, entity_id: str) -> None:
+    def call(self, domain: str, service: str, entity_id: str, **data: Any) -> None:
         """Call an action on one entity."""
         self._request(
-            "POST", f"/api/services/{domain}/{service}", {"entity_id": entity_id}
+            "POST",
+            f"/api/services/{domain}/{service}",
+            {"entity_id": entity_id, **data},
         )
 
     def wait_for(self, entity_id: str, wanted: set[str], timeout: float) -> str:
@@ -157,8 +163,18 @@ def take_shots(api: Api, args: argparse.Namespace) -> None:
             color_scheme=args.color_scheme,
             locale=args.language,
         )
+        errors: list[str] = []
         try:
             page = context.pages[0] if context.pages else context.new_page()
+            page.on(
+                "console",
+                lambda message: (
+                    errors.append(f"console: {message.text}")
+                    if message.type == "error"
+                    else None
+                ),
+            )
+            page.on("pageerror", lambda error: errors.append(f"page: {error}"))
             open_dashboard(page, api.url, 30_000)
             shoot(page, args.out / f"card-session{args.suffix}.png")
 
@@ -171,6 +187,10 @@ def take_shots(api: Api, args: argparse.Namespace) -> None:
             shoot(page, args.out / f"card-instability-pause{args.suffix}.png")
         finally:
             context.close()
+    if errors:
+        msg = "errors in the browser's console:\n" + "\n".join(errors)
+        raise SystemExit(msg)
+    log("the browser's console has no errors")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -183,6 +203,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--language", default="en", help="the browser's language")
     parser.add_argument(
         "--suffix", default="", help="added to the file names, e.g. --suffix=-dark"
+    )
+    parser.add_argument(
+        "--walker", help="the walker to put on the belt (default: the one selected)"
     )
     parser.add_argument(
         "--backward-timeout",
@@ -212,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         log("stopping the session left running")
         api.call("switch", "turn_off", SESSION)
         api.wait_for(STATE, {"idle", "finished"}, 30)
+    if args.walker:
+        log(f"choosing {args.walker}")
+        api.call("select", "select_option", WALKER, option=args.walker)
+        api.wait_for(WALKER, {args.walker}, 10)
     log("starting a session")
     api.call("switch", "turn_on", SESSION)
     try:

@@ -10,10 +10,14 @@
  *   title: Treadmill                      # optional, default: the device name
  *
  * The station's other entities are found in the entity registry
- * (hass.entities): the entries of the same device, by translation key.
+ * (hass.entities): the entries of the same device, by translation key. The
+ * weekly progress belongs to the walker on the belt (the station's walker
+ * select): it is read from that walker's device, the device whose
+ * via_device_id is the station's and whose name is the walker's. The chart of
+ * the last weeks comes from the retro_walk.get_history action.
  */
 
-const CARD_VERSION = "0.1.0";
+const CARD_VERSION = "0.2.0";
 const PLATFORM = "retro_walk";
 
 // [domain, translation_key] of every entity the card uses, by role.
@@ -29,6 +33,9 @@ const ROLES = {
   speed: ["sensor", "belt_speed"],
   instability: ["binary_sensor", "instability"],
   partnerAlert: ["binary_sensor", "partner_alert"],
+  walker: ["select", "walker"],
+  // Before walkers had devices of their own the week was the station's: read
+  // there only when the walker's device has no such sensors.
   progress: ["sensor", "weekly_goal_progress"],
   weekMinutes: ["sensor", "weekly_backward_minutes"],
   pause: ["button", "pause"],
@@ -51,12 +58,30 @@ const FALLBACK_SUFFIX = {
   speed: "belt_speed",
   instability: "instability",
   partnerAlert: "partner_alert",
+  walker: "walker",
   progress: "weekly_goal_progress",
   weekMinutes: "backward_minutes_this_week",
   pause: "pause",
   resume: "resume",
   acknowledge: "acknowledge_alert",
 };
+
+// The sensors of a walker's device (translation keys) and, for when the
+// registry has none, their default entity ids: sensor.<slug(walker)>_<suffix>.
+const WALKER_ROLES = {
+  progress: ["weekly_goal_progress", "weekly_goal_progress"],
+  weekMinutes: ["weekly_backward_minutes", "backward_minutes_this_week"],
+  next: ["next_backward_minutes", "next_suggested_backward_minutes"],
+};
+
+// The chart: how many weeks, how many sessions to ask for, how often.
+const WEEKS = 12;
+const HISTORY_LIMIT = 500;
+const FETCH_MIN_INTERVAL_MS = 60 * 1000; // at most once a minute
+const HISTORY_STALE_MS = 5 * 60 * 1000; // refresh a shown history this old
+const AFTER_SESSION_MS = 1500; // let the station store a finished session
+const PICKER_CHIPS_MAX = 6; // more walkers than this: a drop-down list
+const SCALE_MIN_MINUTES = 5; // the chart's top, at the least
 
 const RUNNING = ["warm_up", "forward", "backward", "cool_down"];
 const HALTED = ["paused", "paused_by_safety", "interrupted"];
@@ -93,6 +118,19 @@ const STRINGS = {
     partnerAlertDetail: "No partner has answered yet",
     safetyRegion: "Safety status",
     progressLabel: "Weekly goal progress: {p} %",
+    walker: "Walker",
+    walkerLabel: "Walker on the belt",
+    walkerLocked: "The walker can be changed when the session has ended",
+    selectWalkerLabel: "choose the walker",
+    next: "Next session: {n} min backwards",
+    trend: "Last {w} weeks",
+    trendGoal: "Goal {n} min",
+    trendLabel: "Backward minutes per week, last {w} weeks{goal}: {weeks}",
+    trendLabelGoal: " (weekly goal {n} min)",
+    trendWeek: "week of {d}: {n} min",
+    thisWeek: "This week",
+    trendEmpty: "No sessions in the last {w} weeks yet",
+    trendFailed: "History unavailable",
     missing: "Retro Walk: no station found for {e}",
     failed: "Could not {a}: {m}",
     states: {
@@ -146,6 +184,19 @@ const STRINGS = {
     partnerAlertDetail: "Ningún acompañante ha respondido aún",
     safetyRegion: "Estado de seguridad",
     progressLabel: "Progreso del objetivo semanal: {p} %",
+    walker: "Usuario",
+    walkerLabel: "Usuario en la cinta",
+    walkerLocked: "El usuario se puede cambiar cuando termine la sesión",
+    selectWalkerLabel: "elegir el usuario",
+    next: "Próxima sesión: {n} min hacia atrás",
+    trend: "Últimas {w} semanas",
+    trendGoal: "Objetivo {n} min",
+    trendLabel: "Minutos hacia atrás por semana, últimas {w} semanas{goal}: {weeks}",
+    trendLabelGoal: " (objetivo semanal {n} min)",
+    trendWeek: "semana del {d}: {n} min",
+    thisWeek: "Esta semana",
+    trendEmpty: "Aún no hay sesiones en las últimas {w} semanas",
+    trendFailed: "Historial no disponible",
     missing: "Retro Walk: no se encontró ninguna estación para {e}",
     failed: "No se pudo {a}: {m}",
     states: {
@@ -249,6 +300,38 @@ const STYLE = `
   button:focus-visible { outline: 3px solid var(--accent-color, #ff9800); outline-offset: 2px; }
   button:disabled { opacity: 0.5; cursor: default; }
   [hidden] { display: none !important; }
+  .walkers { display: flex; align-items: center; gap: 6px 8px; flex-wrap: wrap; margin: -4px 0 12px; }
+  .walkers .k { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.04em;
+    color: var(--secondary-text-color); margin-right: 2px; }
+  .walkers button.who { min-height: 32px; padding: 0 14px; border-radius: 16px; font-size: 0.875rem;
+    background: transparent; color: var(--primary-text-color);
+    box-shadow: inset 0 0 0 1px var(--divider-color, rgba(127,127,127,0.4)); max-width: 100%;
+    overflow: hidden; text-overflow: ellipsis; white-space: nowrap; display: inline-block; line-height: 32px; }
+  .walkers button.who[aria-pressed="true"] { background: var(--primary-color, #03a9f4);
+    color: var(--text-primary-color, #fff); box-shadow: none; }
+  .walkers button.who:disabled { cursor: default; opacity: 0.55; }
+  .walkers button.who[aria-pressed="true"]:disabled { opacity: 0.85; }
+  .walkers select { font: inherit; font-size: 0.9375rem; min-height: 32px; max-width: 100%;
+    padding: 0 8px; border-radius: 8px; color: var(--primary-text-color);
+    background: var(--card-background-color, transparent);
+    border: 1px solid var(--divider-color, rgba(127,127,127,0.4)); }
+  .walkers select:focus-visible { outline: 3px solid var(--accent-color, #ff9800); outline-offset: 2px; }
+  .trend { margin-top: 14px; }
+  .trend-head { display: flex; align-items: center; justify-content: space-between; gap: 8px;
+    font-size: 0.8125rem; color: var(--secondary-text-color); margin-bottom: 6px; }
+  .trend-head .goal-key { display: inline-flex; align-items: center; gap: 6px; white-space: nowrap; }
+  .trend-head .goal-key::before { content: ""; width: 16px; border-top: 2px dashed var(--secondary-text-color); }
+  .plot { position: relative; height: 64px; border-bottom: 1px solid var(--divider-color, rgba(127,127,127,0.35)); }
+  .plot svg { display: block; width: 100%; height: 100%; overflow: visible; }
+  .plot .bar { fill: var(--primary-color, #03a9f4); }
+  .plot .bar.met { fill: var(--success-color, #2e7d32); }
+  .plot .bar.zero { fill: var(--divider-color, rgba(127,127,127,0.3)); }
+  .plot .goal { stroke: var(--secondary-text-color, #616161); stroke-width: 1.5; stroke-dasharray: 4 3; fill: none; }
+  .axis { display: flex; justify-content: space-between; gap: 8px; margin-top: 4px;
+    font-size: 0.75rem; color: var(--secondary-text-color); }
+  .trend-note { position: absolute; inset: 0 0 8px; display: flex; align-items: center;
+    justify-content: center; text-align: center; padding: 0 8px;
+    font-size: 0.8125rem; color: var(--secondary-text-color); }
   .error { margin-top: 8px; color: var(--error-color, #c62828); font-size: 0.875rem; }
   .warning { padding: 8px; color: var(--error-color, #c62828); }
 `;
@@ -292,6 +375,53 @@ function formatSeconds(value) {
     : `${minutes}:${seconds}`;
 }
 
+// Home Assistant's slugify, near enough for a walker's name in an entity id.
+function slugify(text) {
+  return String(text)
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+}
+
+// The Monday that starts the week of `date` in `timeZone` (undefined: the
+// browser's), as a Date at UTC midnight of that calendar day.
+function weekStart(date, timeZone) {
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+    }).formatToParts(date);
+  } catch (_err) {
+    // An unknown time zone: the browser's.
+    parts = new Intl.DateTimeFormat("en-US", {
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+    }).formatToParts(date);
+  }
+  const part = (type) => Number(parts.find((p) => p.type === type).value);
+  const day = new Date(Date.UTC(part("year"), part("month") - 1, part("day")));
+  day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
+  return day;
+}
+
+function dayKey(day) {
+  return day.toISOString().slice(0, 10);
+}
+
+// A session's backward minutes from a get_history record (from the seconds:
+// backward_minutes is rounded to a tenth).
+function sessionMinutes(session) {
+  if (typeof session.backward_time === "number") return session.backward_time / 60;
+  if (typeof session.backward_minutes === "number") return session.backward_minutes;
+  return 0;
+}
+
 class RetroWalkCard extends HTMLElement {
   constructor() {
     super();
@@ -304,6 +434,18 @@ class RetroWalkCard extends HTMLElement {
     this._running = false;
     this._active = false;
     this._timer = undefined;
+    this._walkerEntities = {};
+    this._walkerKey = undefined;
+    this._history = new Map(); // walker -> {sessions, at, failed}
+    this._historyVersion = 0;
+    this._fetching = false;
+    this._fetchAgain = false;
+    this._lastFetchAt = 0;
+    this._fetchTimer = undefined;
+    this._fetchDue = 0;
+    this._fetchingWalker = undefined;
+    this._lastWeekMinutes = undefined;
+    this._wasActive = undefined;
     this.attachShadow({ mode: "open" });
   }
 
@@ -338,6 +480,8 @@ class RetroWalkCard extends HTMLElement {
     }
     this._config = { ...config };
     this._entities = undefined;
+    this._walkerKey = undefined;
+    this._history = new Map();
     this._lastKey = undefined;
     this._build();
     if (this._hass) this._update();
@@ -349,7 +493,7 @@ class RetroWalkCard extends HTMLElement {
   }
 
   getCardSize() {
-    return 7;
+    return 9;
   }
 
   getGridOptions() {
@@ -377,6 +521,8 @@ class RetroWalkCard extends HTMLElement {
     const registry = hass.entities;
     if (this._entities && this._resolvedFrom === registry) return this._entities;
     const found = {};
+    this._deviceId = undefined;
+    this._entryId = undefined;
     const own = registry && registry[this._config.entity];
     if (own && own.device_id) {
       const wanted = {};
@@ -392,12 +538,16 @@ class RetroWalkCard extends HTMLElement {
       }
       const device = hass.devices && hass.devices[own.device_id];
       this._deviceName = device ? device.name_by_user || device.name : undefined;
+      this._deviceId = own.device_id;
+      this._entryId = device
+        ? device.primary_config_entry || (device.config_entries || [])[0]
+        : undefined;
     }
     if (!found.session) {
       // No registry (or no translation keys): guess from the entity id.
       const objectId = this._config.entity.split(".")[1];
       const base = objectId.replace(
-        /_(session|session_state|phase|elapsed_time|time_remaining|session_started|session_ends|backward_time|belt_speed|instability|partner_alert|weekly_goal_progress|backward_minutes_this_week|pause|resume|program)$/,
+        /_(session|session_state|phase|elapsed_time|time_remaining|session_started|session_ends|backward_time|belt_speed|instability|partner_alert|weekly_goal_progress|backward_minutes_this_week|pause|resume|program|walker)$/,
         "",
       );
       for (const [role, [domain]] of Object.entries(ROLES)) {
@@ -410,8 +560,63 @@ class RetroWalkCard extends HTMLElement {
     return found;
   }
 
+  // The walker on the belt: the walker select's state, or undefined.
+  _walker() {
+    const stateObj = this._state("walker");
+    return usable(stateObj) && stateObj.state ? stateObj.state : undefined;
+  }
+
+  // The walker's progress sensors: on the walker's device (whose
+  // via_device_id is the station's device and whose name is the walker's),
+  // else by entity id (sensor.<slug(walker)>_...), else the station's own.
+  _resolveWalker() {
+    const hass = this._hass;
+    const walker = this._walker();
+    const key = [walker, hass.entities, hass.devices, this._deviceId];
+    if (
+      this._walkerKey &&
+      key.every((part, index) => part === this._walkerKey[index])
+    ) {
+      return this._walkerEntities;
+    }
+    const found = {};
+    if (walker !== undefined) {
+      const devices = Object.values(hass.devices || {}).filter(
+        (device) =>
+          this._deviceId !== undefined &&
+          device.via_device_id === this._deviceId,
+      );
+      const device =
+        devices.find((d) => d.name === walker) ||
+        devices.find((d) => d.name_by_user === walker);
+      if (device && hass.entities) {
+        const wanted = {};
+        for (const [role, [translationKey]] of Object.entries(WALKER_ROLES)) {
+          wanted[translationKey] = role;
+        }
+        for (const entry of Object.values(hass.entities)) {
+          if (entry.device_id !== device.id || !entry.translation_key) continue;
+          if (entry.platform && entry.platform !== PLATFORM) continue;
+          if (!entry.entity_id.startsWith("sensor.")) continue;
+          const role = wanted[entry.translation_key];
+          if (role && !found[role]) found[role] = entry.entity_id;
+        }
+      }
+      const slug = slugify(walker);
+      for (const [role, [, suffix]] of Object.entries(WALKER_ROLES)) {
+        const guess = `sensor.${slug}_${suffix}`;
+        if (!found[role] && slug && hass.states[guess]) found[role] = guess;
+      }
+    }
+    this._walkerEntities = found;
+    this._walkerKey = key;
+    return found;
+  }
+
   _state(role) {
-    const entityId = this._entities && this._entities[role];
+    const entityId =
+      (this._walkerEntities && this._walkerEntities[role]) ||
+      (this._entities && this._entities[role]);
     return entityId ? this._hass.states[entityId] : undefined;
   }
 
@@ -427,6 +632,7 @@ class RetroWalkCard extends HTMLElement {
             <div class="title" id="title"></div>
             <div class="chip" id="chip" role="status" aria-live="polite"></div>
           </div>
+          <div class="walkers" id="walkers" hidden></div>
           <div class="stats">
             <div class="stat wide"><div class="k" id="k-phase"></div><div class="v" id="phase"></div></div>
             <div class="stat"><div class="k" id="k-elapsed"></div><div class="v" id="elapsed"></div></div>
@@ -456,7 +662,16 @@ class RetroWalkCard extends HTMLElement {
               <div class="week-title" id="week-title"></div>
               <div class="week-detail" id="week"></div>
               <div class="week-detail" id="goal"></div>
+              <div class="week-detail" id="next" hidden></div>
             </div>
+          </div>
+          <div class="trend" id="trend" hidden>
+            <div class="trend-head"><span id="trend-title"></span><span class="goal-key" id="trend-goal" hidden></span></div>
+            <div class="plot">
+              <svg id="bars" role="img" preserveAspectRatio="none"></svg>
+              <div class="trend-note" id="trend-note" hidden></div>
+            </div>
+            <div class="axis"><span id="axis-first"></span><span id="axis-last"></span></div>
           </div>
         </div>
       </ha-card>
@@ -465,6 +680,8 @@ class RetroWalkCard extends HTMLElement {
       button.addEventListener("click", () => this._act(button.dataset.action));
     });
     this._safetyKey = undefined;
+    this._pickerKey = undefined;
+    this._trendKey = undefined;
   }
 
   // ---------------------------------------------------------------- timers
@@ -502,10 +719,16 @@ class RetroWalkCard extends HTMLElement {
 
   disconnectedCallback() {
     this._tick(false);
+    clearTimeout(this._fetchTimer);
+    this._fetchTimer = undefined;
   }
 
   connectedCallback() {
     if (this._active) this._tick(true);
+    if (this._config && this._hass) {
+      this._lastKey = undefined;
+      this._update();
+    }
   }
 
   // -------------------------------------------------------------- updating
@@ -513,14 +736,18 @@ class RetroWalkCard extends HTMLElement {
     if (!this._config || !this._hass) return;
     const root = this.shadowRoot;
     const entities = this._resolve();
-    const ids = Object.values(entities);
+    const walkerEntities = this._resolveWalker();
+    this._watchHistory();
+    const ids = [...Object.values(entities), ...Object.values(walkerEntities)];
     const key = [
       this._lang(),
       this._error,
+      this._historyVersion,
+      this._walker(),
       this._resolvedFrom === undefined ? "" : ids.length,
       ...ids.map((id) => {
         const s = this._hass.states[id];
-        return s ? `${s.state}|${s.last_updated}` : "-";
+        return s ? `${s.state}|${s.last_updated}|${s.attributes.options}` : "-";
       }),
     ].join(";");
     if (key === this._lastKey) return;
@@ -585,6 +812,9 @@ class RetroWalkCard extends HTMLElement {
       speedEl.textContent = "—";
     }
 
+    // Who is on the belt.
+    this._renderPicker(running || halted);
+
     // Weekly progress ring.
     const progressObj = this._state("progress");
     const progress = usable(progressObj) ? Number(progressObj.state) : NaN;
@@ -608,6 +838,17 @@ class RetroWalkCard extends HTMLElement {
           }),
         })
       : "—";
+    const nextObj = this._state("next");
+    const next = root.getElementById("next");
+    next.hidden = !usable(nextObj);
+    next.textContent = usable(nextObj)
+      ? this._t("next", {
+          n: Number(nextObj.state).toLocaleString(this._lang(), {
+            maximumFractionDigits: 1,
+          }),
+        })
+      : "";
+    this._renderTrend();
 
     // Safety status.
     const statuses = [];
@@ -640,6 +881,319 @@ class RetroWalkCard extends HTMLElement {
     const error = root.getElementById("error");
     error.textContent = this._error;
     error.hidden = !this._error;
+  }
+
+  // ---------------------------------------------------------------- walker
+  _renderPicker(locked) {
+    const root = this.shadowRoot;
+    const box = root.getElementById("walkers");
+    const stateObj = this._state("walker");
+    const options = usable(stateObj) ? stateObj.attributes.options || [] : [];
+    const current = this._walker();
+    const key = JSON.stringify([this._lang(), options, current, locked]);
+    if (key === this._pickerKey) return;
+    this._pickerKey = key;
+    box.hidden = options.length === 0;
+    box.replaceChildren();
+    if (options.length === 0) return;
+    const label = document.createElement("span");
+    label.className = "k";
+    label.textContent = this._t("walker");
+    box.append(label);
+    const lockedTitle = locked ? this._t("walkerLocked") : this._t("walkerLabel");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", this._t("walkerLabel"));
+    if (options.length > PICKER_CHIPS_MAX) {
+      const select = document.createElement("select");
+      select.setAttribute("aria-label", this._t("walkerLabel"));
+      select.title = lockedTitle;
+      select.disabled = locked;
+      if (current === undefined || !options.includes(current)) {
+        const none = document.createElement("option");
+        none.value = "";
+        none.textContent = "—";
+        none.selected = true;
+        none.disabled = true;
+        select.append(none);
+      }
+      for (const name of options) {
+        const option = document.createElement("option");
+        option.value = name;
+        option.textContent = name;
+        option.selected = name === current;
+        select.append(option);
+      }
+      select.addEventListener("change", () => this._pickWalker(select.value));
+      box.append(select);
+      return;
+    }
+    for (const name of options) {
+      const chip = document.createElement("button");
+      chip.className = "who";
+      chip.setAttribute("aria-pressed", String(name === current));
+      chip.dataset.walker = name;
+      chip.textContent = name;
+      chip.title = locked && name !== current ? lockedTitle : name;
+      chip.disabled = locked;
+      chip.addEventListener("click", () => {
+        if (name !== this._walker()) this._pickWalker(name);
+      });
+      box.append(chip);
+    }
+  }
+
+  async _pickWalker(name) {
+    const entityId = this._entities && this._entities.walker;
+    if (!entityId || !name) return;
+    try {
+      this._error = "";
+      await this._hass.callService("select", "select_option", {
+        entity_id: entityId,
+        option: name,
+      });
+    } catch (err) {
+      this._error = this._t("failed", {
+        a: this._t("selectWalkerLabel"),
+        m: (err && err.message) || String(err),
+      });
+      this._pickerKey = undefined; // put the chips back as they were
+    }
+    this._lastKey = undefined;
+    this._update();
+  }
+
+  // --------------------------------------------------------------- history
+  // When to ask retro_walk.get_history again: a walker not asked for yet, a
+  // session that has just finished, a change in the walker's week figure
+  // outside a session, or a shown history grown stale. Never more than once a
+  // minute, but for a walker not asked for yet and a session just finished.
+  _watchHistory() {
+    const walker = this._walker();
+    if (walker === undefined || !this.isConnected) return;
+    const stateObj = this._state("state");
+    const state = stateObj ? stateObj.state : "unknown";
+    const active = RUNNING.includes(state) || HALTED.includes(state);
+    const finished = this._wasActive === true && !active;
+    this._wasActive = active;
+    const weekObj = this._state("weekMinutes");
+    const week = `${walker}|${weekObj ? weekObj.state : ""}`;
+    const weekChanged =
+      this._lastWeekMinutes !== undefined && week !== this._lastWeekMinutes;
+    this._lastWeekMinutes = week;
+    const cached = this._history.get(walker);
+    if (finished) {
+      this._requestHistory(AFTER_SESSION_MS, true);
+    } else if (!cached) {
+      if (this._fetchingWalker !== walker) this._requestHistory(0, true);
+    } else if (
+      (weekChanged && !active) ||
+      Date.now() - cached.at > HISTORY_STALE_MS
+    ) {
+      const wait = this._lastFetchAt + FETCH_MIN_INTERVAL_MS - Date.now();
+      this._requestHistory(Math.max(wait, 0), false);
+    }
+  }
+
+  // Fetch the selected walker's history after `delay` ms; `urgent` asks again
+  // after a fetch under way rather than dropping the request.
+  _requestHistory(delay, urgent) {
+    if (this._fetching) {
+      if (urgent) this._fetchAgain = true;
+      return;
+    }
+    if (delay <= 0) {
+      const walker = this._walker();
+      if (walker !== undefined && this.isConnected) this._doFetch(walker);
+      return;
+    }
+    const due = Date.now() + delay;
+    if (this._fetchTimer !== undefined && this._fetchDue <= due) return;
+    clearTimeout(this._fetchTimer);
+    this._fetchDue = due;
+    this._fetchTimer = setTimeout(() => {
+      this._fetchTimer = undefined;
+      this._requestHistory(0, true);
+    }, delay);
+  }
+
+  async _doFetch(walker) {
+    this._fetching = true;
+    this._fetchingWalker = walker;
+    this._lastFetchAt = Date.now();
+    const data = { walker, limit: HISTORY_LIMIT };
+    if (this._entryId) data.config_entry_id = this._entryId;
+    let entry;
+    try {
+      // A response-only action: callService(domain, service, data, target,
+      // notifyOnError, returnResponse) resolves to {context, response}.
+      const result = await this._hass.callService(
+        PLATFORM,
+        "get_history",
+        data,
+        undefined,
+        false,
+        true,
+      );
+      const sessions = (result && result.response && result.response.sessions) || [];
+      entry = {
+        sessions: sessions.map((item) => ({
+          at: Date.parse(item.started_at),
+          minutes: sessionMinutes(item),
+        })),
+        at: Date.now(),
+        failed: false,
+      };
+    } catch (_err) {
+      // Keep what was shown; say so only when there is nothing to show.
+      const previous = this._history.get(walker);
+      entry = previous
+        ? { ...previous, at: Date.now() }
+        : { sessions: [], at: Date.now(), failed: true };
+    }
+    this._history.set(walker, entry);
+    this._historyVersion += 1;
+    this._fetching = false;
+    this._fetchingWalker = undefined;
+    if (this._fetchAgain) {
+      this._fetchAgain = false;
+      this._requestHistory(AFTER_SESSION_MS, true);
+    }
+    this._lastKey = undefined;
+    this._update();
+  }
+
+  _timeZone() {
+    const hass = this._hass;
+    return hass.locale && hass.locale.time_zone === "server" && hass.config
+      ? hass.config.time_zone
+      : undefined;
+  }
+
+  // The goal in minutes: the progress sensor's goal_minutes attribute, else
+  // worked out from this week's minutes and progress (both rounded, so only
+  // from 10 % on, to the minute), else undefined.
+  _goalMinutes() {
+    const progressObj = this._state("progress");
+    if (!progressObj) return undefined;
+    const goal = Number(progressObj.attributes.goal_minutes);
+    if (Number.isFinite(goal) && goal > 0) return goal;
+    const progress = usable(progressObj) ? Number(progressObj.state) : NaN;
+    const weekObj = this._state("weekMinutes");
+    const minutes = usable(weekObj) ? Number(weekObj.state) : NaN;
+    if (progress >= 10 && minutes > 0) return Math.round((minutes / progress) * 100);
+    return undefined;
+  }
+
+  _renderTrend() {
+    const root = this.shadowRoot;
+    const trend = root.getElementById("trend");
+    const walker = this._walker();
+    const history = walker === undefined ? undefined : this._history.get(walker);
+    if (!history) {
+      trend.hidden = true;
+      return;
+    }
+    const lang = this._lang();
+    const timeZone = this._timeZone();
+    const thisWeek = weekStart(new Date(), timeZone);
+    const weeks = [];
+    for (let i = WEEKS - 1; i >= 0; i -= 1) {
+      const day = new Date(thisWeek);
+      day.setUTCDate(day.getUTCDate() - 7 * i);
+      weeks.push({ day, key: dayKey(day), minutes: 0 });
+    }
+    const byKey = new Map(weeks.map((week) => [week.key, week]));
+    for (const session of history.sessions) {
+      if (!Number.isFinite(session.at)) continue;
+      const week = byKey.get(dayKey(weekStart(new Date(session.at), timeZone)));
+      if (!week) continue;
+      week.minutes += session.minutes;
+    }
+    // This week: the walker's sensor when it has a figure (it moves first).
+    const weekObj = this._state("weekMinutes");
+    const live = usable(weekObj) ? Number(weekObj.state) : NaN;
+    if (Number.isFinite(live)) weeks[WEEKS - 1].minutes = live;
+    const goal = this._goalMinutes();
+
+    const key = JSON.stringify([lang, timeZone, weeks.map((w) => [w.key, w.minutes]),
+      goal, history.failed]);
+    if (key === this._trendKey && !trend.hidden) return;
+    this._trendKey = key;
+    trend.hidden = false;
+
+    const number = (value) =>
+      value.toLocaleString(lang, { maximumFractionDigits: value < 10 ? 1 : 0 });
+    const dateLabel = (day) =>
+      day.toLocaleDateString(lang, { day: "numeric", month: "short", timeZone: "UTC" });
+
+    root.getElementById("trend-title").textContent = this._t("trend", { w: WEEKS });
+    const goalKey = root.getElementById("trend-goal");
+    goalKey.hidden = goal === undefined;
+    goalKey.textContent = goal === undefined ? "" : this._t("trendGoal", { n: number(goal) });
+
+    // Bars in a 10-unit slot each, 100 units tall; the SVG stretches to the
+    // card's width (non-scaling strokes keep the goal line crisp).
+    const svgNS = "http://www.w3.org/2000/svg";
+    const svg = root.getElementById("bars");
+    const width = WEEKS * 10;
+    svg.setAttribute("viewBox", `0 0 ${width} 100`);
+    // At least SCALE_MIN_MINUTES tall, so that a first short week stays short.
+    const peak = Math.max(SCALE_MIN_MINUTES, goal ?? 0, ...weeks.map((w) => w.minutes));
+    const scale = 92 / peak;
+    svg.replaceChildren();
+    weeks.forEach((week, index) => {
+      const rect = document.createElementNS(svgNS, "rect");
+      const height = week.minutes > 0 ? Math.max(week.minutes * scale, 2.5) : 1.5;
+      rect.setAttribute("x", String(index * 10 + 1.75));
+      rect.setAttribute("width", "6.5");
+      rect.setAttribute("y", String(100 - height));
+      rect.setAttribute("height", String(height));
+      const classes = ["bar"];
+      if (week.minutes <= 0) classes.push("zero");
+      else if (goal !== undefined && week.minutes >= goal) classes.push("met");
+      rect.setAttribute("class", classes.join(" "));
+      const title = document.createElementNS(svgNS, "title");
+      title.textContent = this._t("trendWeek", {
+        d: dateLabel(week.day),
+        n: number(week.minutes),
+      });
+      rect.append(title);
+      svg.append(rect);
+    });
+    if (goal !== undefined) {
+      const y = String(100 - goal * scale);
+      const line = document.createElementNS(svgNS, "line");
+      line.setAttribute("class", "goal");
+      line.setAttribute("x1", "0");
+      line.setAttribute("x2", String(width));
+      line.setAttribute("y1", y);
+      line.setAttribute("y2", y);
+      line.setAttribute("vector-effect", "non-scaling-stroke");
+      svg.append(line);
+    }
+    svg.setAttribute(
+      "aria-label",
+      this._t("trendLabel", {
+        w: WEEKS,
+        goal: goal === undefined ? "" : this._t("trendLabelGoal", { n: number(goal) }),
+        weeks: weeks
+          .map((week) =>
+            this._t("trendWeek", { d: dateLabel(week.day), n: number(week.minutes) }),
+          )
+          .join("; "),
+      }),
+    );
+    root.getElementById("axis-first").textContent = dateLabel(weeks[0].day);
+    root.getElementById("axis-last").textContent = this._t("thisWeek");
+    const note = root.getElementById("trend-note");
+    const empty = weeks.every((week) => week.minutes <= 0);
+    const noteText = history.failed
+      ? this._t("trendFailed")
+      : empty
+        ? this._t("trendEmpty", { w: WEEKS })
+        : "";
+    note.hidden = !noteText;
+    note.textContent = noteText;
   }
 
   _renderSafety(statuses) {
