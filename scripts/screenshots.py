@@ -12,7 +12,9 @@ Python requirements). Needs ``scripts/demo`` running on ``--url``. Steps:
 3. press ``input_button.demo_stumble``, wait for the session state
    ``paused_by_safety`` and the card's safety status, save
    ``card-instability-pause.png``;
-4. stop the session.
+4. stop the session;
+5. ask the demo for the walker's clinician's report (``retro_walk.export_report``)
+   and save headless Chromium's rendering of its HTML as ``report.png``.
 
 Errors in the browser's console fail the run (after the screenshots).
 """
@@ -94,6 +96,13 @@ class Api:
             f"/api/services/{domain}/{service}",
             {"entity_id": entity_id, **data},
         )
+
+    def respond(self, domain: str, service: str, **data: Any) -> Any:
+        """Call an action and return its response."""
+        answer = self._request(
+            "POST", f"/api/services/{domain}/{service}?return_response", data
+        )
+        return answer["service_response"]
 
     def wait_for(self, entity_id: str, wanted: set[str], timeout: float) -> str:
         """Wait until the entity's state is one of ``wanted``; return it."""
@@ -193,6 +202,37 @@ def take_shots(api: Api, args: argparse.Namespace) -> None:
     log("the browser's console has no errors")
 
 
+def shoot_report(api: Api, args: argparse.Namespace) -> None:
+    """Render the walker's report (written by the demo) and save it."""
+    walker = api.state(WALKER)
+    report = api.respond("retro_walk", "export_report", walker=walker)
+    html = Path(report["html"])
+    log(f"rendering {walker}'s report {html.name}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            page = browser.new_page(
+                viewport={"width": 900, "height": 900},
+                device_scale_factor=1,
+                color_scheme=args.color_scheme,
+            )
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(html.as_uri())
+            path = args.out / f"report{args.suffix}.png"
+            page.screenshot(path=str(path), full_page=True)
+        finally:
+            browser.close()
+    if errors:
+        msg = "errors in the report's page:\n" + "\n".join(errors)
+        raise SystemExit(msg)
+    log(
+        f"saved {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}"
+    )
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -250,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         log("stopping the session")
         api.call("switch", "turn_off", SESSION)
+    api.wait_for(STATE, {"idle", "finished"}, 30)
+    shoot_report(api, args)
     return 0
 
 
