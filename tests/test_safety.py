@@ -238,6 +238,8 @@ async def test_tier_2_stops_the_belt_and_escalates_until_answered(
     actions = call.data["data"]["actions"]
     assert [action["title"] for action in actions] == ["I'm OK", "Need help"]
     assert "possible fall" in call.data["message"]
+    # The partner is told who: the station and the walker on its belt.
+    assert "Living room (Ana)" in call.data["message"] + call.data["title"]
     assert notify["coach"] == []
     notice = _notifications(hass)[f"retro_walk_{station.entry_id}_alert"]
     assert "possible fall" in notice["message"]

@@ -54,7 +54,16 @@ class PartnerNotifier:
 
     @property
     def _station(self) -> str:
-        return self._entry.title
+        """The station as alerts name it, with the walker on its belt.
+
+        ("Gym 2 (Ana)": in a clinic, the partner must know who it is.)
+        """
+        title = self._entry.title
+        try:
+            walker = self._entry.runtime_data.coordinator.data.walker
+        except AttributeError:  # not set up yet, or no status: the station
+            return title
+        return f"{title} ({walker})" if walker else title
 
     @property
     def _notification_id(self) -> str:
