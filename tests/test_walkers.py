@@ -449,3 +449,52 @@ async def test_the_chosen_walker_survives_a_restart(hass: HomeAssistant) -> None
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(WALKER).state == "Luis"
+
+
+async def test_a_session_cut_off_before_walker_profiles_is_the_first_walkers(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """A 1.2 station restarted mid-session: the session is its walker's."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Living room",
+        minor_version=2,
+        data=dict(STATION_DATA),
+        options=dict(STATION_OPTIONS),
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await async_call(hass, "start_session")
+    stored = copy.deepcopy(entry.runtime_data.history.history.active.as_dict())
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    # What a 1.2 station left behind: a session that names no walker.
+    stored.pop("walker_id")
+    stored.pop("walker")
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}",
+        "data": {"sessions": [], "active": stored, "settings": {}},
+    }
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    session = entry.runtime_data.coordinator.session
+    assert session is not None
+    assert session.walker == "Walker"
+    assert session.walker_id == next(iter(entry.subentries))
+
+
+async def test_other_entries_changing_leave_the_station_alone(
+    hass: HomeAssistant,
+) -> None:
+    entry = await _two_walkers(hass)
+    coordinator = entry.runtime_data.coordinator
+    other = await async_add_station(
+        hass, {**STATION_DATA, CONF_NAME: "Gym"}, walkers=[walker_subentry("Eva")]
+    )
+    hass.config_entries.async_update_entry(other, title="Gym 2")
+    await hass.async_block_till_done()
+    assert [walker.name for walker in coordinator.walkers] == ["Ana", "Luis"]
+    assert hass.states.get(WALKER).attributes["options"] == ["Ana", "Luis"]
