@@ -18,7 +18,9 @@ Without a running Home Assistant, this:
   webhook id written to ``--webhook-id-file`` (mode 600), and name
   ``notify.persistent_notification`` as the partner, so partner alerts show in
   the browser's notifications. An entry stored by an older version without
-  these options is upgraded in place (options it already has are kept).
+  these options is upgraded in place (options it already has are kept);
+* gives the station a few weeks of Ana's and Luis's past sessions when it has
+  no history yet (``scripts/demo_history.py seed``; once, never over sessions).
 
 Every step is skipped when already done, so a second run changes nothing and
 returns in a fraction of a second (Home Assistant is not even imported). Run it
@@ -573,6 +575,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"onboarded {config_dir}")
     else:
         print(f"{config_dir} already onboarded")
+    # A few weeks of Ana's and Luis's past sessions, once, into a station
+    # without history (scripts/demo_history.py; it never touches sessions).
+    from demo_history import seed  # scripts/, next to this script
+
+    if count := seed(config_dir):
+        print(f"seeded the Demo station's history with {count} past sessions")
     return 0
 
 
