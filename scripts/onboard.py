@@ -262,9 +262,11 @@ def with_demo_walkers(entry: dict[str, Any]) -> dict[str, Any]:
     # Ana and Luis first: Ana is the walker selected until someone chooses.
     order = [walker["subentry_id"] for walker in DEMO_WALKERS]
     subentries.sort(
-        key=lambda item: order.index(item.get("subentry_id"))
-        if isinstance(item, dict) and item.get("subentry_id") in order
-        else len(order)
+        key=lambda item: (
+            order.index(item.get("subentry_id"))
+            if isinstance(item, dict) and item.get("subentry_id") in order
+            else len(order)
+        )
     )
     upgraded["subentries"] = subentries
     return upgraded
@@ -278,9 +280,7 @@ def entry_upgraded(config_dir: Path) -> bool:
     options = entry.get("options")
     if not isinstance(options, dict):
         return False
-    return options == motion_options(options, "") and entry == with_demo_walkers(
-        entry
-    )
+    return options == motion_options(options, "") and entry == with_demo_walkers(entry)
 
 
 def read_webhook_id(webhook_file: Path) -> str | None:
