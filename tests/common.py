@@ -55,6 +55,30 @@ LINKED_DATA: dict[str, Any] = {
 }
 
 
+# A finished session as a Retro Walk from before walker profiles stored it.
+RECORD: dict[str, Any] = {
+    "session_id": "a1",
+    "program": "starter",
+    "started_at": 1_700_000_000.0,
+    "ended_at": 1_700_000_400.0,
+    "end_reason": "completed",
+    "target_backward_minutes": 3.0,
+    "active_time": 400.0,
+    "backward_time": 180.0,
+    "forward_time": 220.0,
+    "backward_distance": 100.0,
+    "distance": 280.0,
+    "energy": 30.0,
+    "pauses": 0,
+    "safety_pauses": 0,
+}
+
+
+def history_file(data: dict[str, Any], key: str = "x") -> dict[str, Any]:
+    """A station's history file (version 1.1) holding ``data``."""
+    return {"version": 1, "minor_version": 1, "key": key, "data": data}
+
+
 async def async_tick(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
 ) -> None:

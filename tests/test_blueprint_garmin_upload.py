@@ -9,9 +9,6 @@ Garmin Connect's ``upload_activity`` is mocked with its fields
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-from pathlib import Path
-import shutil
 from typing import Any
 
 import pytest
@@ -21,33 +18,22 @@ from custom_components.retro_walk.const import DOMAIN
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
 from homeassistant.components.blueprint import BLUEPRINT_SCHEMA
 from homeassistant.components.blueprint.models import Blueprint
-from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
 from homeassistant.util import yaml as yaml_util
 
-BLUEPRINTS = Path(__file__).parents[1] / "blueprints" / "automation" / DOMAIN
+# The repository's blueprints in a config folder of the test's own, and the
+# automations turned off at the end (autouse fixtures).
+from .test_blueprints import (  # noqa: F401
+    BLUEPRINTS,
+    automations_off,
+    blueprint_folder,
+)
+
 BLUEPRINT = "garmin_upload.yaml"
 SESSION = "event.living_room_session"
 OTHER_STATION = "event.garage_session"
 FIT = "/config/retro_walk/exports/Ana/20261129T100000Z-abc.fit"
-
-
-@pytest.fixture(autouse=True)
-def blueprint_folder(hass: HomeAssistant, tmp_path: Path) -> None:
-    """A config folder of its own, holding the repository's blueprints."""
-    hass.config.config_dir = str(tmp_path)
-    shutil.copytree(BLUEPRINTS, hass.config.path("blueprints", "automation", DOMAIN))
-
-
-@pytest.fixture(autouse=True)
-async def automations_off(hass: HomeAssistant) -> AsyncGenerator[None]:
-    """Turn the automation off at the end."""
-    yield
-    if hass.services.has_service("automation", "turn_off"):
-        await hass.services.async_call(
-            "automation", "turn_off", {ATTR_ENTITY_ID: "all"}, blocking=True
-        )
 
 
 @pytest.fixture

@@ -18,41 +18,22 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
 from .common import (
+    RECORD,
     STATION_DATA,
     async_add_station,
     async_call,
     async_history,
     async_load_entry,
     async_tick,
+    history_file,
 )
 
 STATE = "sensor.living_room_session_state"
 BELT = "sensor.living_room_belt_speed"
 
-RECORD: dict[str, Any] = {
-    "session_id": "a1",
-    "program": "starter",
-    "started_at": 1_700_000_000.0,
-    "ended_at": 1_700_000_400.0,
-    "end_reason": "completed",
-    "target_backward_minutes": 3.0,
-    "active_time": 400.0,
-    "backward_time": 180.0,
-    "forward_time": 220.0,
-    "backward_distance": 100.0,
-    "distance": 280.0,
-    "energy": 30.0,
-    "pauses": 0,
-    "safety_pauses": 0,
-}
-
 
 def _key(entry: MockConfigEntry) -> str:
     return f"{DOMAIN}.{entry.entry_id}"
-
-
-def _stored(data: dict[str, Any]) -> dict[str, Any]:
-    return {"version": 1, "minor_version": 1, "key": "x", "data": data}
 
 
 async def test_restart_mid_session(
@@ -62,7 +43,7 @@ async def test_restart_mid_session(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Home Assistant stops mid-session: it comes back interrupted, belt still."""
-    hass_storage[_key(mock_config_entry)] = _stored({"sessions": [RECORD]})
+    hass_storage[_key(mock_config_entry)] = history_file({"sessions": [RECORD]})
     await async_load_entry(hass, mock_config_entry)
     await async_call(hass, "start_session")
     await async_tick(hass, freezer, 10)
@@ -157,9 +138,9 @@ async def test_damaged_records_are_kept_and_reported(
 ) -> None:
     bad = {"session_id": "b2", "program": "moonwalk"}
     other_key = f"{DOMAIN}.other_station"
-    other = _stored({"sessions": [RECORD]})
+    other = history_file({"sessions": [RECORD]})
     hass_storage[other_key] = copy.deepcopy(other)
-    hass_storage[_key(mock_config_entry)] = _stored(
+    hass_storage[_key(mock_config_entry)] = history_file(
         {
             "sessions": [RECORD, bad, "garbage"],
             "active": {"state": "backward"},
@@ -277,7 +258,7 @@ async def test_older_layout_is_migrated(
     mock_config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    stored = _stored({"sessions": [RECORD]})
+    stored = history_file({"sessions": [RECORD]})
     stored["minor_version"] = 0
     hass_storage[_key(mock_config_entry)] = stored
     await async_load_entry(hass, mock_config_entry)

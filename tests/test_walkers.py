@@ -16,12 +16,14 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from .common import (
+    RECORD,
     STATION_DATA,
     STATION_OPTIONS,
     async_add_station,
     async_call,
     async_history,
     async_tick,
+    history_file,
     walker_subentry,
 )
 
@@ -29,23 +31,6 @@ WALKER = "select.living_room_walker"
 STATE = "sensor.living_room_session_state"
 ANA = walker_subentry("Ana", body_mass=60.0, experience="beginner", weekly_goal=30)
 LUIS = walker_subentry("Luis", body_mass=85.0, experience="advanced", weekly_goal=90)
-
-OLD_RECORD: dict[str, Any] = {
-    "session_id": "old1",
-    "program": "starter",
-    "started_at": 1_700_000_000.0,
-    "ended_at": 1_700_000_400.0,
-    "end_reason": "completed",
-    "target_backward_minutes": 3.0,
-    "active_time": 400.0,
-    "backward_time": 180.0,
-    "forward_time": 220.0,
-    "backward_distance": 100.0,
-    "distance": 280.0,
-    "energy": 30.0,
-    "pauses": 0,
-    "safety_pauses": 0,
-}
 
 
 async def _two_walkers(hass: HomeAssistant, **data: Any) -> MockConfigEntry:
@@ -375,15 +360,12 @@ async def test_migration_makes_the_station_walker_the_first_profile(
         config_entry=entry,
         suggested_object_id="living_room_backward_minutes_this_week",
     )
-    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}",
-        "data": {
-            "sessions": [OLD_RECORD],
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = history_file(
+        {
+            "sessions": [{**RECORD, "session_id": "old1"}],
             "settings": {"program": "ratio", "backward_minutes": 6.0},
-        },
-    }
+        }
+    )
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -472,12 +454,9 @@ async def test_a_session_cut_off_before_walker_profiles_is_the_first_walkers(
     # What a 1.2 station left behind: a session that names no walker.
     stored.pop("walker_id")
     stored.pop("walker")
-    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}",
-        "data": {"sessions": [], "active": stored, "settings": {}},
-    }
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = history_file(
+        {"sessions": [], "active": stored, "settings": {}}
+    )
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     session = entry.runtime_data.coordinator.session
