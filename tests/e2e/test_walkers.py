@@ -60,14 +60,25 @@ def test_walkers(hass_process: HassProcess) -> None:
     select = hass.get(f"/api/states/{SELECT}")
     assert select["attributes"]["options"] == ["Ana", "Luis"]
 
+    def history(walker: str) -> list[dict[str, object]]:
+        return hass.call_for_response(
+            DOMAIN, "get_history", {"walker": walker, "limit": 1000}
+        )["sessions"]
+
+    # (The demo seeds a few weeks of sessions for both.)
+    before = {walker: len(history(walker)) for walker in ("Ana", "Luis")}
+    sessions_this_week = int(hass.state("sensor.ana_sessions_this_week"))
+    walked = {}
     for walker in ("Ana", "Luis"):
         _session(hass, walker)
         assert hass.state(SELECT) == walker
+        walked[walker] = history(walker)[0]["session_id"]
     for walker in ("Ana", "Luis"):
-        sessions = hass.call_for_response(DOMAIN, "get_history", {"walker": walker})[
-            "sessions"
-        ]
-        assert [item["walker"] for item in sessions] == [walker], sessions
+        sessions = history(walker)
+        assert len(sessions) == before[walker] + 1
+        assert {item["walker"] for item in sessions} == {walker}
+        assert sessions[0]["session_id"] == walked[walker]
+    assert walked["Ana"] != walked["Luis"]
 
     # Each walker has entities of their own.
     entities = json.loads(
@@ -76,7 +87,7 @@ def test_walkers(hass_process: HassProcess) -> None:
     for walker in ("ana", "luis"):
         assert f"sensor.{walker}_backward_minutes_this_week" in entities
         assert f"sensor.{walker}_weekly_goal_progress" in entities
-    assert hass.state("sensor.ana_sessions_this_week") == "1"
+    assert int(hass.state("sensor.ana_sessions_this_week")) == sessions_this_week + 1
 
     # By voice: Luis is selected, "start Ana's retro walk" puts Ana on the belt.
     assert hass.state(SELECT) == "Luis"
