@@ -37,7 +37,7 @@ async def test_card_is_served_and_added_once(
         await async_register_card(hass)  # a second station: nothing more
     url = await _versioned_url(hass)
     add_extra_js_url.assert_called_once_with(hass, url)
-    assert url == "/retro_walk/retro-walk-card.js?v=0.1.0"
+    assert url == "/retro_walk/retro-walk-card.js?v=0.2.0"
 
     client = await hass_client()
     response = await client.get(url)
