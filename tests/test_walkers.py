@@ -103,6 +103,8 @@ async def test_history_per_walker(
     luis = (await async_history(hass, walker="Luis"))["sessions"]
     assert [item["walker"] for item in luis] == ["Luis", "Luis"]
     assert {item["walker_id"] for item in luis} == {"walker_luis"}
+    # Each record says how fast it went backwards (None before laps were kept).
+    assert all("peak_backward_speed" in item for item in everyone)
 
     with pytest.raises(ServiceValidationError) as err:
         await async_history(hass, walker="Nobody")

@@ -974,6 +974,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             item["backward_minutes"] = round(record.backward_minutes, 1)
             item["station"] = self.config_entry.title
             item["walker"] = record.walker
+            item["peak_backward_speed"] = record.peak_backward_speed
             item["config_entry_id"] = self.config_entry.entry_id
             sessions.append(item)
         return sessions
