@@ -479,3 +479,16 @@ async def test_other_entries_changing_leave_the_station_alone(
     await hass.async_block_till_done()
     assert [walker.name for walker in coordinator.walkers] == ["Ana", "Luis"]
     assert hass.states.get(WALKER).attributes["options"] == ["Ana", "Luis"]
+
+
+async def test_the_speed_number_follows_the_walkers_cap(hass: HomeAssistant) -> None:
+    await _two_walkers(hass)
+    speed = "number.living_room_backward_speed"
+    assert hass.states.get(speed).attributes["max"] == 3.2  # Ana, a beginner
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {"entity_id": WALKER, "option": "Luis"},
+        blocking=True,
+    )
+    assert hass.states.get(speed).attributes["max"] == 5.8  # Luis, advanced

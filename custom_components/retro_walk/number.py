@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -162,6 +163,10 @@ class RetroWalkNumber(RetroWalkEntity, NumberEntity):
     def native_max_value(self) -> float:
         """The highest value allowed (speeds stop at the walker's cap)."""
         return self.entity_description.max_fn(self.coordinator)
+
+    def shown(self) -> tuple[Any, ...]:
+        """The value and its range (the cap changes with the walker)."""
+        return (*super().shown(), self.native_min_value, self.native_max_value)
 
     async def async_set_native_value(self, value: float) -> None:
         """Change the value."""
