@@ -60,8 +60,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import io
+import json
 import lzma
 from pathlib import Path
 import sys
@@ -70,6 +71,7 @@ import numpy as np
 import numpy.typing as npt
 
 from custom_components.retro_walk.detection import Detector, DetectorConfig, Tier
+from custom_components.retro_walk.detection.model import Model
 from custom_components.retro_walk.detection.signals import complementary, row_norm
 from custom_components.retro_walk.replay import replay_lines
 
@@ -190,14 +192,43 @@ class Truth:
     sway_deg: float
 
 
-FOLD_CONFIGS: dict[int, dict[str, float]] = {}
-"""Per fold, the settings ``tune_sisfall`` chose on the other folds' subjects
-(empty: the detector's defaults, which were not tuned on SisFall)."""
+FOLDS_FILE = Path(__file__).with_name("sisfall_folds.json")
+"""Per fold, the learned tier-1 rule trained and thresholded on the other
+folds' subjects only (``scripts/train_detector``, ``evaluation/train.py``)."""
+
+
+def load_fold_configs(path: Path = FOLDS_FILE) -> dict[int, dict[str, object]]:
+    """``FOLD_CONFIGS`` from the folds file (empty without one)."""
+    if not path.is_file():
+        return {}
+    raw = json.loads(path.read_text())
+    result: dict[int, dict[str, object]] = {}
+    for fold, entry in raw.items():
+        weights = entry["model"]
+        model = Model(
+            mean=tuple(weights["mean"]),
+            scale=tuple(weights["scale"]),
+            hidden=tuple(tuple(row) for row in weights["hidden"]),
+            hidden_bias=tuple(weights["hidden_bias"]),
+            out=tuple(weights["out"]),
+            out_bias=float(weights["out_bias"]),
+        )
+        result[int(fold)] = {
+            "model": model,
+            "model_threshold": float(entry["model_threshold"]),
+            "model_hold_s": float(entry["model_hold_s"]),
+        }
+    return result
+
+
+FOLD_CONFIGS: dict[int, dict[str, object]] = load_fold_configs()
+"""Per fold, the settings chosen without that fold's subjects (empty: the
+detector's defaults)."""
 
 
 def fold_config(subject: str) -> DetectorConfig:
     """The detector settings a subject is scored with (cross-validation)."""
-    return DetectorConfig(**FOLD_CONFIGS.get(fold_of(subject), {}))
+    return replace(DetectorConfig(), **FOLD_CONFIGS.get(fold_of(subject), {}))
 
 
 def fold_of(subject: str) -> int:
