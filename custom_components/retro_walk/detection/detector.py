@@ -38,11 +38,19 @@ Tiers and kinds (``Detection.kind``):
    ``free_fall``
        acceleration < ``free_fall_g`` held ≥ ``free_fall_hold_s``: deeper
        and longer than any drop seen in walking or on stairs.
+   ``model``
+       the learned rule (``model.py``): a small network's probability over
+       per-sample features ≥ ``model_threshold`` held ≥ ``model_hold_s``.
    ``impact``
        acceleration ≥ ``impact_g`` while the trunk is tilted ≥
        ``spin_tilt_deg`` or within ``impact_context_s`` of a spin, low-g or
        drop phase. A lone spike while upright is a heel strike or a knock on
        the phone (the gaitpy walking recording has 3.8 g and 6.7 g ones).
+   ``spin``, ``drop``, ``free_fall`` and ``impact`` pause only while the
+   activity (RMS departure of the acceleration from 1 g over ~1 s, up to the
+   sample before) stays below ``rules_max_activity_g``: jogging lands at
+   2-4 g with flight phases near 0 g. Only the kinds in ``tier1_kinds``
+   pause; the others still count as dynamic phases for tier 2.
 2. *Confirmed fall* (``Tier.CONFIRMED_FALL``):
    ``fall``
        tilt ≥ ``fall_tilt_deg`` held ≥ ``fall_hold_s``, reached within
@@ -56,7 +64,12 @@ Tiers and kinds (``Detection.kind``):
        about: the walker is horizontal (not fired again for a fall already
        confirmed, i.e. one that fired tier 2 within ``fall_context_s`` before
        the walker went horizontal).
-3. *Unsteady* (``Tier.UNSTEADY``), ``unsteady``: see ``gait.py`` for the
+3. *Unsteady* (``Tier.UNSTEADY``):
+   ``stumble``
+       the walker is upright again (tilt < ``recovered_tilt_deg`` held
+       ``recovered_hold_s``) ``recovered_after_s`` to ``recovered_window_s``
+       after a tier-1 pause, with no tier 2 since: a recovered stumble.
+   ``unsteady``: see ``gait.py`` for the
    window features. The walker's baseline is the median of their first
    ``baseline_windows`` gait windows (from the start of the session). A
    window is unsteady when its stride regularity is
