@@ -117,7 +117,7 @@ import numpy.typing as npt
 
 from .clock import SampleClock
 from .gait import GaitTracker, GaitWindow
-from .model import ACTIVITY_TAU_S, FAST_TAU_S, TILT_TAU_S, Model
+from .model import ACTIVITY_TAU_S, FAST_TAU_S, TILT_TAU_S, Model, probability
 from .model_weights import MODEL, MODEL_HOLD_S, MODEL_THRESHOLD
 from .samples import SampleBatch
 from .signals import (
@@ -726,6 +726,7 @@ class Detector:
             "min_acc_g": round(float(recent[:, 1].min()), 3),
             "max_acc_g": round(float(recent[:, 1].max()), 3),
             "vertical_speed": round(float(s.speed[index]), 3),
+            "model_p": round(float(probability(s.model[index : index + 1])[0]), 3),
         }
 
     # --- tier 3 -----------------------------------------------------------------
