@@ -266,10 +266,11 @@ def table(by_split: dict[str, Scores], cost_us: float | None) -> str:
             ),
         )
     row(
-        "Tier 1 first kind (spin / drop / free_fall / impact)",
+        "Tier 1 first kind (spin / drop / free_fall / impact / model)",
         "",
         lambda s: " / ".join(
-            str(s.first_kinds[k]) for k in ("spin", "drop", "free_fall", "impact")
+            str(s.first_kinds[k])
+            for k in ("spin", "drop", "free_fall", "impact", "model")
         ),
     )
     groups = {

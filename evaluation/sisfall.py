@@ -60,8 +60,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import io
+import json
 import lzma
 from pathlib import Path
 import sys
@@ -70,6 +71,7 @@ import numpy as np
 import numpy.typing as npt
 
 from custom_components.retro_walk.detection import Detector, DetectorConfig, Tier
+from custom_components.retro_walk.detection.model import Model
 from custom_components.retro_walk.detection.signals import complementary, row_norm
 from custom_components.retro_walk.replay import replay_lines
 
@@ -190,14 +192,52 @@ class Truth:
     sway_deg: float
 
 
-FOLD_CONFIGS: dict[int, dict[str, float]] = {}
-"""Per fold, the settings ``tune_sisfall`` chose on the other folds' subjects
-(empty: the detector's defaults, which were not tuned on SisFall)."""
+FOLDS_FILE = Path(__file__).with_name("sisfall_folds.json")
+"""Per fold, the learned tier-1 rule trained and thresholded on the other
+folds' subjects only (``scripts/train_detector``, ``evaluation/train.py``)."""
+
+
+def load_fold_configs(path: Path = FOLDS_FILE) -> dict[int, dict[str, object]]:
+    """``FOLD_CONFIGS`` from the folds file (empty without one)."""
+    if not path.is_file():
+        return {}
+    raw = json.loads(path.read_text())
+    result: dict[int, dict[str, object]] = {}
+    for fold, entry in raw.items():
+        weights = entry["model"]
+        model = Model(
+            mean=tuple(weights["mean"]),
+            scale=tuple(weights["scale"]),
+            hidden=tuple(tuple(row) for row in weights["hidden"]),
+            hidden_bias=tuple(weights["hidden_bias"]),
+            out=tuple(weights["out"]),
+            out_bias=float(weights["out_bias"]),
+        )
+        result[int(fold)] = {
+            "model": model,
+            "model_threshold": float(entry["model_threshold"]),
+            "model_hold_s": float(entry["model_hold_s"]),
+            **rule_values(entry.get("rules", {})),
+        }
+    return result
+
+
+def rule_values(rules: Mapping[str, object]) -> dict[str, object]:
+    """Detector settings from JSON values (lists become tuples, numbers floats)."""
+    return {
+        name: tuple(value) if isinstance(value, list) else float(value)  # type: ignore[arg-type]
+        for name, value in rules.items()
+    }
+
+
+FOLD_CONFIGS: dict[int, dict[str, object]] = load_fold_configs()
+"""Per fold, the settings chosen without that fold's subjects (empty: the
+detector's defaults)."""
 
 
 def fold_config(subject: str) -> DetectorConfig:
     """The detector settings a subject is scored with (cross-validation)."""
-    return DetectorConfig(**FOLD_CONFIGS.get(fold_of(subject), {}))
+    return replace(DetectorConfig(), **FOLD_CONFIGS.get(fold_of(subject), {}))
 
 
 def fold_of(subject: str) -> int:
@@ -386,6 +426,23 @@ def _replay(
     ]
 
 
+def _run_direct(
+    job: tuple[int, Trial, tuple[FloatArray, FloatArray], DetectorConfig],
+) -> Found:
+    """As ``_replay``, but the arrays straight into the detector (faster, for tuning)."""
+    index, trial, lead_in, config = job
+    s = session(index, trial, lead_in)
+    detector = Detector(config)
+    rows = np.concatenate((s.acc, s.gyro), axis=1)
+    detections = []
+    for begin in range(0, rows.shape[0], 500):
+        detections += detector.run(
+            s.time_ns[begin : begin + 500], rows[begin : begin + 500]
+        )
+    zero = s.trial_ns(0)
+    return [((d.time_ns - zero) // 1_000_000, int(d.tier), d.kind) for d in detections]
+
+
 # --- scoring ----------------------------------------------------------------------
 
 
@@ -410,19 +467,26 @@ def outcomes(
     data_dir: Path = DATA_DIR,
     cache: Path = CACHE,
     jobs: int = 1,
+    *,
+    direct: bool = False,
 ) -> list[Outcome]:
-    """Replay every trial; ``configs`` gives the detector settings per subject."""
+    """Replay every trial; ``configs`` gives the detector settings per subject.
+
+    ``direct``: feed the arrays to the detector rather than Sensor Logger
+    messages through the parser (faster; for tuning).
+    """
     everything = trials(data_dir, cache)
     leads = lead_ins(everything)
     work = [
         (index, trial, leads[trial.subject], configs(trial.subject))
         for index, trial in enumerate(everything)
     ]
+    run = _run_direct if direct else _replay
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            found = list(pool.map(_replay, work, chunksize=8))
+            found = list(pool.map(run, work, chunksize=8))
     else:
-        found = [_replay(job) for job in work]
+        found = [run(job) for job in work]
     result = []
     for trial, detections in zip(everything, found, strict=True):
         outcome = Outcome(trial.name, detections, trial.acc.shape[0] / RATE_HZ)

@@ -100,7 +100,7 @@ def test_far_future_sample_does_not_stop_detection(
     data["payload"].append(sample("totalacceleration", bad, (0.1, 9.8, 0.2)))
     detector = Detector()
     found = feed(detector, messages, receiver=receiver)
-    assert [d.tier for d in found] == [Tier.PAUSE_NOW]
+    assert [d.tier for d in found] == [Tier.PAUSE_NOW, Tier.UNSTEADY]
     assert 0 < found[0].time_ns - motion.onset_ns <= 300 * MS
     reason = "too_far_ahead" if receiver else "unconfirmed_jump"
     assert detector.dropped == {reason: 1}
@@ -119,7 +119,7 @@ def test_far_future_message_does_not_stop_detection(tmp_path: Path) -> None:
     messages.insert(13, (shifted, received_ns))
     detector = Detector()
     found = feed(detector, messages, receiver=True)
-    assert [d.tier for d in found] == [Tier.PAUSE_NOW]
+    assert [d.tier for d in found] == [Tier.PAUSE_NOW, Tier.UNSTEADY]
     assert detector.dropped["too_far_ahead"] == len(parse_message(shifted))
     assert detector.clock.offset_ns is not None
     assert abs(detector.clock.offset_ns) < S

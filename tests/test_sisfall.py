@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 import io
+import json
 import lzma
 from pathlib import Path
 
@@ -10,7 +12,9 @@ import numpy as np
 import pytest
 
 from custom_components.retro_walk.detection import DetectorConfig, Tier
-from evaluation import run, sisfall
+from custom_components.retro_walk.detection.model import FEATURES, Model
+from custom_components.retro_walk.detection.signals import smoothed
+from evaluation import run, sisfall, train
 
 G = 9.80665
 
@@ -164,3 +168,54 @@ def test_missing_split_is_skipped_saying_so(
     assert not sisfall.available(tmp_path)
     run.main(["--only-sisfall", "--sisfall", str(tmp_path), "--jobs", "1"])
     assert "SisFall development split not found" in capsys.readouterr().out
+
+
+def test_training_is_reproducible_and_writes_loadable_weights(
+    split: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train, "EPOCHS", 30)
+    samples = train.extract(split, tmp_path / "cache")
+    fall = next(s for s in samples if s.code == "F01")
+    assert fall.features.shape == (fall.ts.shape[0], len(FEATURES))
+    assert (fall.labels == 1).any()
+    assert (fall.labels[fall.ts < fall.onset_s - 1.0] == 0).all()
+    # Cached features give the same samples.
+    again = train.extract(split, tmp_path / "cache")
+    np.testing.assert_array_equal(again[2].features, fall.features)
+    model = train.fit(samples)
+    assert train.fit(samples) == model  # seeded
+    figures = train.choose(samples, model)
+    assert figures.threshold in train.THRESHOLDS
+    # The weights module is valid Python giving the same model.
+    namespace: dict[str, object] = {}
+    source = train._weights_module(model, figures.threshold)
+    exec(  # noqa: S102 - our own generated module
+        compile(source.replace("from .model import Model", ""), "w", "exec"),
+        {"Model": Model, "Final": object, "annotations": None},
+        namespace,
+    )
+    assert namespace["MODEL"] == model
+    # The folds file round-trips into detector settings.
+    folds = tmp_path / "folds.json"
+    folds.write_text(
+        json.dumps(
+            {"0": {**train._model_json(model, 0.9), "rules": {"lying_hold_s": 8}}}
+        )
+    )
+    loaded = sisfall.load_fold_configs(folds)
+    config = replace(DetectorConfig(), **loaded[0])  # type: ignore[arg-type]
+    assert config.model == model
+    assert config.lying_hold_s == 8.0
+
+
+def test_smoothed_is_batch_independent() -> None:
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=700)
+    dt = rng.uniform(0.005, 0.03, size=700)
+    whole = smoothed(values, dt, 0.1, 0.5)
+    first = smoothed(values[:300], dt[:300], 0.1, 0.5)
+    rest = smoothed(values[300:], dt[300:], 0.1, float(first[-1]))
+    np.testing.assert_allclose(np.concatenate((first, rest)), whole, rtol=1e-9)
+    # v_k = a v_{k-1} + (1 - a) x_k
+    a = np.exp(-dt[1] / 0.1)
+    assert whole[1] == pytest.approx(a * whole[0] + (1 - a) * values[1])

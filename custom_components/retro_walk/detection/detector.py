@@ -38,11 +38,19 @@ Tiers and kinds (``Detection.kind``):
    ``free_fall``
        acceleration < ``free_fall_g`` held ≥ ``free_fall_hold_s``: deeper
        and longer than any drop seen in walking or on stairs.
+   ``model``
+       the learned rule (``model.py``): a small network's probability over
+       per-sample features ≥ ``model_threshold`` held ≥ ``model_hold_s``.
    ``impact``
        acceleration ≥ ``impact_g`` while the trunk is tilted ≥
        ``spin_tilt_deg`` or within ``impact_context_s`` of a spin, low-g or
        drop phase. A lone spike while upright is a heel strike or a knock on
        the phone (the gaitpy walking recording has 3.8 g and 6.7 g ones).
+   ``spin``, ``drop``, ``free_fall`` and ``impact`` pause only while the
+   activity (RMS departure of the acceleration from 1 g over ~1 s, up to the
+   sample before) stays below ``rules_max_activity_g``: jogging lands at
+   2-4 g with flight phases near 0 g. Only the kinds in ``tier1_kinds``
+   pause; the others still count as dynamic phases for tier 2.
 2. *Confirmed fall* (``Tier.CONFIRMED_FALL``):
    ``fall``
        tilt ≥ ``fall_tilt_deg`` held ≥ ``fall_hold_s``, reached within
@@ -56,7 +64,12 @@ Tiers and kinds (``Detection.kind``):
        about: the walker is horizontal (not fired again for a fall already
        confirmed, i.e. one that fired tier 2 within ``fall_context_s`` before
        the walker went horizontal).
-3. *Unsteady* (``Tier.UNSTEADY``), ``unsteady``: see ``gait.py`` for the
+3. *Unsteady* (``Tier.UNSTEADY``):
+   ``stumble``
+       the walker is upright again (tilt < ``recovered_tilt_deg`` held
+       ``recovered_hold_s``) ``recovered_after_s`` to ``recovered_window_s``
+       after a tier-1 pause, with no tier 2 since: a recovered stumble.
+   ``unsteady``: see ``gait.py`` for the
    window features. The walker's baseline is the median of their first
    ``baseline_windows`` gait windows (from the start of the session). A
    window is unsteady when its stride regularity is
@@ -104,6 +117,8 @@ import numpy.typing as npt
 
 from .clock import SampleClock
 from .gait import GaitTracker, GaitWindow
+from .model import ACTIVITY_TAU_S, FAST_TAU_S, TILT_TAU_S, Model, probability
+from .model_weights import MODEL, MODEL_HOLD_S, MODEL_THRESHOLD
 from .samples import SampleBatch
 from .signals import (
     NEG_INF,
@@ -114,6 +129,7 @@ from .signals import (
     leaky_integral,
     rising,
     row_norm,
+    smoothed,
 )
 
 type FloatArray = npt.NDArray[np.float64]
@@ -186,6 +202,20 @@ class DetectorConfig:
     free_fall_hold_s: float = 0.15
     impact_g: float = 3.0
     impact_context_s: float = 1.0
+    tier1_kinds: tuple[str, ...] = ("impact", "spin", "drop", "free_fall", "model")
+    """The tier-1 rules that may fire (the others still count as a dynamic
+    phase for tier 2's context)."""
+    rules_max_activity_g: float = 0.6
+    """``impact``, ``spin``, ``drop`` and ``free_fall`` pause only while the
+    activity (RMS departure of the acceleration from 1 g over ~1 s) stays
+    below this: jogging's flight phases and landings are none of theirs
+    (walking stays below ~0.5 g, jogging above ~0.5 g)."""
+    model: Model | None = MODEL
+    """The learned tier-1 rule (``model.py``); ``None`` switches it off."""
+    model_threshold: float = MODEL_THRESHOLD
+    """Probability the model must reach …"""
+    model_hold_s: float = MODEL_HOLD_S
+    """… and hold this long."""
 
     fall_tilt_deg: float = 50.0
     fall_hold_s: float = 0.5
@@ -208,6 +238,13 @@ class DetectorConfig:
     unsteady_windows: int = 3
     unsteady_refractory_s: float = 30.0
     """Tier 3 prompts at most this often (it asks the walker to slow down)."""
+    recovered_after_s: float = 0.5
+    recovered_window_s: float = 2.0
+    recovered_tilt_deg: float = 20.0
+    recovered_hold_s: float = 0.3
+    """Tier 3 ``stumble``: upright again (tilt < ``recovered_tilt_deg`` held
+    ``recovered_hold_s``) between ``recovered_after_s`` and
+    ``recovered_window_s`` after a tier-1 pause, with no tier 2 since."""
 
 
 @dataclass(slots=True)
@@ -221,6 +258,8 @@ class _Signals:
     gyro_norm: FloatArray
     tilt: FloatArray
     speed: FloatArray  # vertical, m/s, up positive
+    model: FloatArray  # the learned rule's log-odds (-inf without a model)
+    activity: FloatArray  # RMS departure from 1 g over ~1 s, to the sample before
 
 
 @dataclass(slots=True)
@@ -238,6 +277,12 @@ class _Stream:
     rules: dict[str, bool] = field(default_factory=dict)
     tail: FloatArray = field(default_factory=lambda: np.empty((0, 3)))
     unsteady_run: int = 0
+    smooth: dict[str, float] = field(default_factory=dict)
+    last_tilted: float = NEG_INF
+    """Time of the last sample tilted ≥ ``recovered_tilt_deg``."""
+    pending: float | None = None
+    """Time of a tier-1 pause the walker may still recover from."""
+    """Moving-average states of the model's features."""
 
 
 class Detector:
@@ -259,6 +304,14 @@ class Detector:
             self.config.gait_min_std_g,
         )
         self.clock = SampleClock()
+        self._model = None if self.config.model is None else self.config.model.arrays()
+        self._model_logit = (
+            math.log(self.config.model_threshold / (1.0 - self.config.model_threshold))
+            if 0.0 < self.config.model_threshold < 1.0
+            else math.inf
+        )
+        self.feature_log: list[tuple[IntArray, FloatArray]] | None = None
+        """Set to a list to collect every sample's model features (training)."""
         self.reset()
 
     def reset(self) -> None:
@@ -395,16 +448,23 @@ class Detector:
             vertical = np.where(settling, 0.0, vertical)
         speed = leaky_integral(vertical, dt, cfg.drop_tau_s, stream.speed)
         stream.speed = float(speed[-1])
+        gyro_norm = row_norm(gyro)
+        logit, activity = self._model_logit_of(
+            stream, times, dt, (tilt, rate, speed, acc_g, gyro_norm)
+        )
         signals = _Signals(
             times=times,
             ts=ts,
             acc_g=acc_g,
             rate=rate,
-            gyro_norm=row_norm(gyro),
+            gyro_norm=gyro_norm,
             tilt=tilt,
             speed=speed,
+            model=logit,
+            activity=activity,
         )
         detections = self._rules(stream, signals)
+        detections += self._recovered(stream, signals, detections)
         detections += self._unsteady(stream, signals, vertical / STANDARD_GRAVITY)
         recent = ts >= ts[-1] - _FEATURE_LOOKBACK_S
         start = max(int(np.argmax(recent)), ts.shape[0] - _TAIL_ROWS)
@@ -419,6 +479,58 @@ class Detector:
         stream.last_s = float(ts[-1])
         detections.sort(key=lambda detection: detection.time_ns)
         return detections
+
+    def _model_logit_of(
+        self,
+        stream: _Stream,
+        times: IntArray,
+        dt: FloatArray,
+        signals: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+    ) -> tuple[FloatArray, FloatArray]:
+        """The learned rule's log-odds and the activity, per sample.
+
+        Log-odds of ``model.FEATURES``; the activity is the RMS departure of
+        the acceleration from 1 g over ~1 s.
+        """
+        tilt, rate, speed, acc_g, gyro_norm = signals
+        state = stream.smooth
+
+        def average(name: str, values: FloatArray, tau: float) -> FloatArray:
+            result = smoothed(values, dt, tau, state.get(name, float(values[0])))
+            state[name] = float(result[-1])
+            return result
+
+        departure = acc_g - 1.0
+        squared = departure * departure
+        before = state.get("acc2", float(squared[0]))
+        activity = np.sqrt(average("acc2", squared, ACTIVITY_TAU_S))
+        # The rules are gated by the activity up to the sample before: an
+        # impact or a stumble does not count against itself.
+        prior = np.empty_like(activity)
+        prior[0] = math.sqrt(before)
+        prior[1:] = activity[:-1]
+        if self._model is None and self.feature_log is None:
+            return np.full(times.shape, NEG_INF), prior
+        features = np.stack(
+            (
+                tilt,
+                tilt - average("tilt", tilt, TILT_TAU_S),
+                rate,
+                average("rate", rate, FAST_TAU_S),
+                speed,
+                acc_g,
+                average("acc", acc_g, FAST_TAU_S),
+                activity,
+                np.sqrt(average("gyro2", gyro_norm * gyro_norm, ACTIVITY_TAU_S)),
+                gyro_norm,
+            ),
+            axis=1,
+        )
+        if self.feature_log is not None:
+            self.feature_log.append((times, features))
+        if self._model is None:
+            return np.full(times.shape, NEG_INF), prior
+        return self._model.logit(features), prior
 
     def _restart_calibration(self, start_s: float) -> None:
         """Calibrate afresh from ``start_s`` (a gap before calibration ended)."""
@@ -477,9 +589,10 @@ class Detector:
             and float(s.acc_g.min()) >= max(cfg.low_g, cfg.free_fall_g)
             and float(s.acc_g.max()) < cfg.impact_g
             and float(s.tilt.max()) < self._min_tilt
+            and float(s.model.max()) < self._model_logit
         )
 
-    def _rules(self, stream: _Stream, s: _Signals) -> list[Detection]:
+    def _rules(self, stream: _Stream, s: _Signals) -> list[Detection]:  # noqa: PLR0915
         if self._quiet(stream, s):
             # Every condition was false throughout: the default "last false"
             # (the stream's previous sample) is right for all of them.
@@ -542,15 +655,23 @@ class Detector:
         lying_start = ts - lying_held
 
         candidates: list[tuple[int, int, Tier, str]] = []
+        calm = s.activity < cfg.rules_max_activity_g
         ordered = (
-            ("impact", Tier.PAUSE_NOW, impact_rule),
-            ("spin", Tier.PAUSE_NOW, spin_rule),
-            ("drop", Tier.PAUSE_NOW, drop),
-            ("free_fall", Tier.PAUSE_NOW, free_rule),
+            ("impact", Tier.PAUSE_NOW, impact_rule & calm),
+            ("spin", Tier.PAUSE_NOW, spin_rule & calm),
+            ("drop", Tier.PAUSE_NOW, drop & calm),
+            ("free_fall", Tier.PAUSE_NOW, free_rule & calm),
+            (
+                "model",
+                Tier.PAUSE_NOW,
+                held("model", s.model >= self._model_logit) >= cfg.model_hold_s - _EPS,
+            ),
             ("fall", Tier.CONFIRMED_FALL, fall_rule | still_rule),
             ("lying", Tier.CONFIRMED_FALL, lying_rule),
         )
         for priority, (kind, tier, cond) in enumerate(ordered):
+            if tier == Tier.PAUSE_NOW and kind not in cfg.tier1_kinds:
+                continue  # switched off: it still counts as a phase for tier 2
             edges = rising(cond, stream.rules.get(kind, False))
             stream.rules[kind] = bool(cond[-1])
             candidates.extend(
@@ -605,9 +726,59 @@ class Detector:
             "min_acc_g": round(float(recent[:, 1].min()), 3),
             "max_acc_g": round(float(recent[:, 1].max()), 3),
             "vertical_speed": round(float(s.speed[index]), 3),
+            "model_p": round(float(probability(s.model[index : index + 1])[0]), 3),
         }
 
     # --- tier 3 -----------------------------------------------------------------
+
+    def _recovered(
+        self, stream: _Stream, s: _Signals, detections: list[Detection]
+    ) -> list[Detection]:
+        """Tier 3 ``stumble``: a tier-1 pause the walker recovered from."""
+        cfg = self.config
+        last_tilted = last_true(
+            s.tilt >= cfg.recovered_tilt_deg, s.ts, stream.last_tilted
+        )
+        stream.last_tilted = float(last_tilted[-1])
+        pauses = [stream.pending] if stream.pending is not None else []
+        pauses += [
+            (d.time_ns - (self._origin_ns or 0)) / _NS
+            for d in detections
+            if d.tier == Tier.PAUSE_NOW
+        ]
+        stream.pending = None
+        found: list[Detection] = []
+        for pause in pauses:
+            ok = (
+                (s.ts >= pause + cfg.recovered_after_s - _EPS)
+                & (s.ts <= pause + cfg.recovered_window_s)
+                & (s.ts - last_tilted >= cfg.recovered_hold_s - _EPS)
+            )
+            if not ok.any():
+                if s.ts[-1] < pause + cfg.recovered_window_s:
+                    stream.pending = pause
+                continue
+            index = int(np.argmax(ok))
+            now = float(s.ts[index])
+            if pause <= self._fired[Tier.CONFIRMED_FALL] <= now:
+                continue  # it was a fall
+            if now - self._fired[Tier.UNSTEADY] < max(
+                cfg.refractory_s, cfg.unsteady_refractory_s
+            ):
+                continue
+            self._fired[Tier.UNSTEADY] = now
+            found.append(
+                Detection(
+                    tier=Tier.UNSTEADY,
+                    kind="stumble",
+                    time_ns=int(s.times[index]),
+                    features={
+                        "after_pause_s": round(now - pause, 2),
+                        "tilt_deg": round(float(s.tilt[index]), 1),
+                    },
+                )
+            )
+        return found
 
     def _unsteady(
         self, stream: _Stream, s: _Signals, vertical_g: FloatArray

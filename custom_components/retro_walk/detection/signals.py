@@ -140,3 +140,23 @@ def leaky_integral(
         out[begin:end] = chunk
         state = float(chunk[-1])
     return out
+
+
+def smoothed(
+    values: FloatArray, dt: FloatArray, tau: float, start: float
+) -> FloatArray:
+    """Exponential moving average: v_k = a_k v_{k-1} + (1 - a_k) x_k, a_k = e^{-dt_k/τ}.
+
+    ``start`` is v_{-1}. Closed form per chunk, as ``leaky_integral``: with
+    C_k = e^{-T_k/τ}, v_k = C_k (v_{-1} + Σ_{j≤k} (1 - a_j) x_j / C_j).
+    """
+    out = np.empty_like(values)
+    state = start
+    gain = -np.expm1(-dt / tau)
+    for begin in range(0, values.shape[0], _LEAK_CHUNK):
+        end = begin + _LEAK_CHUNK
+        decay = np.exp(-np.cumsum(dt[begin:end]) / tau)
+        chunk = decay * (state + np.cumsum(values[begin:end] * gain[begin:end] / decay))
+        out[begin:end] = chunk
+        state = float(chunk[-1])
+    return out
