@@ -889,3 +889,47 @@ async def test_ftms_home_assistant_bluetooth(
     inject_bluetooth_service_info(hass, machine.service_info())
     assert bluetooth.async_ble_device_from_address(hass, address) is not None
     cancel()
+
+
+async def test_ftms_pause_does_not_wait_behind_a_speed_change(
+    link: Link, machine: FakeTreadmill
+) -> None:
+    """A safety pause goes first: the speed change waiting for its answer
+    gives way at once, the one queued behind the pause is not sent."""
+    await link.client.start_resume()
+    machine.unanswered.add(0x02)  # the machine is slow to answer a speed
+    waiting = asyncio.ensure_future(link.client.set_target_speed(2.0))
+    await asyncio.sleep(0.01)
+    queued = asyncio.ensure_future(link.client.set_target_speed(2.5))
+    await asyncio.sleep(0)
+    started = time.monotonic()
+    assert await link.client.pause() == ResultCode.SUCCESS
+    assert time.monotonic() - started < TIMEOUT / 4
+    assert machine.state is BeltState.PAUSED
+    with pytest.raises(FtmsError, match="SET_TARGET_SPEED gave way"):
+        await waiting
+    with pytest.raises(FtmsError, match="SET_TARGET_SPEED gave way"):
+        await queued
+    sent = [data for _, data in machine.writes]
+    assert sent.count(b"\x02" + struct.pack("<H", 250)) == 0  # never sent
+    # The late answer to the first speed change is ignored; commands go on.
+    machine.unanswered.clear()
+    fake_cli(link).deliver("2ad9", b"\x80\x02\x01")
+    assert await link.client.set_target_speed(3.0) == ResultCode.SUCCESS
+
+
+async def test_ftms_a_halt_cancelled_before_its_turn_blocks_nothing(
+    link: Link, machine: FakeTreadmill
+) -> None:
+    await link.client.start_resume()
+    machine.response_delay = 0.05
+    speed = asyncio.ensure_future(link.client.set_target_speed(2.0))
+    await asyncio.sleep(0.01)
+    halt = asyncio.ensure_future(link.client.stop())
+    await asyncio.sleep(0)
+    halt.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await halt
+    with pytest.raises(FtmsError):
+        await speed  # it had given way already
+    assert await link.client.set_target_speed(2.0) == ResultCode.SUCCESS

@@ -161,6 +161,10 @@ class FtmsClient:
         self._command_lock = asyncio.Lock()
         self._control_point: BleakGATTCharacteristic | None = None
         self._pending: tuple[int, asyncio.Future[proto.ControlResponse]] | None = None
+        # Halts (pause, stop) waiting for the control point, and whether the
+        # command holding it is one: a halt never waits behind a speed change.
+        self._halts_waiting = 0
+        self._halting = False
         # Machine event -> loop time until which it is our command's echo.
         self._echo_until: dict[MachineEvent, float] = {}
         self._assembler = TreadmillDataAssembler()
@@ -442,24 +446,60 @@ class FtmsClient:
 
         Control is requested first when this connection does not have it
         (never granted, reset, or taken away by status 0xFF), and once more
-        when the machine answers Not Permitted. With ``insist`` (stopping the
-        belt) the command goes out even if control is refused.
+        when the machine answers Not Permitted.
+
+        With ``insist`` (pausing or stopping the belt) the command goes out
+        even if control is refused, and it goes first: a command waiting for
+        its answer gives way at once (it fails with FtmsError; its late answer
+        is ignored), and commands queued behind the halt are not sent.
         """
-        async with self._command_lock:
-            requested = False
-            if not self._controlled:
-                requested = True
-                granted = await self._request_control()
-                if granted != ResultCode.SUCCESS and not insist:
-                    return granted
-            result = await self._exchange(request)
-            if result == ResultCode.NOT_PERMITTED and not requested:
-                self._controlled = False
-                if await self._request_control() == ResultCode.SUCCESS:
-                    result = await self._exchange(request)
-            if result == ResultCode.SUCCESS and request[0] == ControlOpCode.RESET:
-                self._controlled = False
-            return result
+        if not insist:
+            async with self._command_lock:
+                if self._halts_waiting:
+                    msg = f"{_name(request[0])} gave way to a pause or stop"
+                    raise FtmsError(msg)
+                return await self._send(request, insist=False)
+        self._halts_waiting += 1
+        waiting = True
+        try:
+            self._give_way()
+            async with self._command_lock:
+                self._halts_waiting -= 1
+                waiting = False
+                self._halting = True
+                try:
+                    return await self._send(request, insist=True)
+                finally:
+                    self._halting = False
+        finally:
+            if waiting:  # cancelled before its turn
+                self._halts_waiting -= 1
+
+    def _give_way(self) -> None:
+        """Fail the answer a speed (or other non-halt) command waits for."""
+        pending = self._pending
+        if pending is not None and not self._halting and not pending[1].done():
+            op_code, future = pending
+            future.set_exception(
+                FtmsError(f"{_name(op_code)} gave way to a pause or stop")
+            )
+
+    async def _send(self, request: bytes, *, insist: bool) -> ResultCode | int:
+        """The command itself, with the control point held."""
+        requested = False
+        if not self._controlled:
+            requested = True
+            granted = await self._request_control()
+            if granted != ResultCode.SUCCESS and not insist:
+                return granted
+        result = await self._exchange(request)
+        if result == ResultCode.NOT_PERMITTED and not requested:
+            self._controlled = False
+            if await self._request_control() == ResultCode.SUCCESS:
+                result = await self._exchange(request)
+        if result == ResultCode.SUCCESS and request[0] == ControlOpCode.RESET:
+            self._controlled = False
+        return result
 
     async def _request_control(self) -> ResultCode | int:
         result = await self._exchange(proto.request_control())
