@@ -8,6 +8,7 @@ bluetooth manager.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Iterator
 import copy
 import logging
@@ -736,3 +737,31 @@ async def test_ftms_treadmill_close_while_connecting_or_failing(
     await _settle(hass)
     assert not treadmill._is_connecting
     assert not machine.connected
+
+
+@pytest.mark.timeout(30)  # before the fix, the pause waited for ever here
+async def test_ftms_safety_pause_goes_before_a_slow_speed_change(
+    hass: HomeAssistant,
+    ftms_entry: MockConfigEntry,
+    machine: FakeTreadmill,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The machine is slow to answer a speed change when the walker stumbles:
+    the pause is written at once, not after the speed command's timeout."""
+    await async_call(hass, "start_session")
+    await _walk(hass, freezer, machine, 2)
+    machine.unanswered.add(Opcode.SET_TARGET_SPEED)
+    coordinator = ftms_entry.runtime_data.coordinator
+    speed = hass.async_create_task(coordinator.async_step_speed(0.5))
+    for _ in range(10):  # (the clock is frozen: let the write go out)
+        await asyncio.sleep(0)
+    assert _commands(machine)[-1][0] == Opcode.SET_TARGET_SPEED
+    writes = len(machine.writes)
+    await coordinator.async_safety_halt("instability")
+    pause = [data for _, data in machine.writes[writes:]]
+    assert pause == [PAUSE]
+    with pytest.raises(HomeAssistantError):
+        await speed  # it gave way to the pause
+    assert hass.states.get("sensor.bluetooth_treadmill_session_state").state == (
+        "paused_by_safety"
+    )
