@@ -8,9 +8,13 @@ batch carried over (splitting a stream into messages changes nothing):
 
 - **gravity direction**: a complementary filter in the device frame. Each
   sample turns the previous estimate by the gyroscope (exact rotation over
-  the sample interval) and pulls it towards the measured acceleration with
-  time constant ``attitude_tau_s``, less and less as the acceleration
-  magnitude leaves 1 g, so impacts and free fall do not drag it.
+  the sample interval) and pulls it, with time constant ``attitude_tau_s``,
+  towards the mean acceleration of the last ``attitude_mean_tau_s`` (an
+  average carried in the device frame and turned by the gyroscope the same
+  way), less and less as that mean's magnitude leaves 1 g, so impacts and
+  free fall do not drag it. Over a stride the walker's own accelerations
+  average out; pulling towards single samples near 1 g (the setting 0) tilts
+  the estimate in brisk walking.
 - **tilt**: the angle between that direction and the walker's *upright
   reference*, the mean acceleration direction over the calibration period
   (``calibration_s``; walking accelerations average out, samples turning
