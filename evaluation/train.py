@@ -160,8 +160,15 @@ def extract(data_dir: Path, cache: Path) -> list[Sample]:
     everything = sisfall.trials(data_dir, cache)
     leads = sisfall.lead_ins(everything)
     stamp = (data_dir / sisfall.DATA_FILE).stat()
+    base = DetectorConfig()
+    # The features depend on the attitude and speed filters: a cache per setting.
+    filters = (
+        f"{base.attitude_tau_s}-{base.attitude_gate_g}-{base.attitude_mean_tau_s}"
+        f"-{base.drop_tau_s}-{base.calibration_s}"
+    )
     cached = (
-        cache / f"features-{len(FEATURES)}-{stamp.st_size}-{int(stamp.st_mtime)}.npz"
+        cache
+        / f"features-{len(FEATURES)}-{filters}-{stamp.st_size}-{int(stamp.st_mtime)}.npz"
     )
     stored: dict[str, npt.NDArray[np.float64]] = {}
     if cached.is_file():
@@ -444,9 +451,16 @@ def train(data_dir: Path, cache: Path, out: Path = Path()) -> str:
 # --- the rules' thresholds, chosen per fold -------------------------------------------
 
 RULE_GRID: dict[str, tuple[dict[str, object], ...]] = {
+    "attitude": (
+        {"attitude_mean_tau_s": 0.0},
+        {"attitude_mean_tau_s": 0.5},
+        {"attitude_mean_tau_s": 1.0},
+    ),
     "activity": ({"rules_max_activity_g": 0.6}, {"rules_max_activity_g": 0.8}),
 }
-"""The activity above which the rules other than the model do not pause.
+"""The attitude filter's pull (towards each sample, or the mean acceleration
+over 0.5 or 1 s) and the activity above which the rules other than the model
+do not pause.
 
 Only values that keep the modelled events (``scripts/evaluate``'s first
 table) are offered. Tried on SisFall with the same fold protocol and left

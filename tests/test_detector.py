@@ -342,3 +342,36 @@ def test_gait_helpers_edge_cases() -> None:
     assert steady.regularity > 0.9
     assert steady.stride_cv < 0.02
     assert steady.stride_s == pytest.approx(2 / 1.8, abs=0.03)
+
+
+def _tilts(config: DetectorConfig, acc: np.ndarray, batch: int) -> np.ndarray:
+    detector = Detector(config)
+    detector.feature_log = []
+    times = synthetic.EPOCH_NS + np.arange(acc.shape[0], dtype=np.int64) * 20 * MS
+    rows = np.concatenate((acc, np.zeros_like(acc)), axis=1)
+    for begin in range(0, acc.shape[0], batch):
+        detector.run(times[begin : begin + batch], rows[begin : begin + batch])
+    return np.concatenate([f[:, 0] for _, f in detector.feature_log])
+
+
+def test_attitude_follows_the_mean_acceleration_of_brisk_walking() -> None:
+    # Upright, no rotation, 2 steps/s whose fore-aft acceleration is not
+    # symmetric about the moments |a| = 1 g: pulling towards each sample near
+    # 1 g tilts the estimate; the mean over strides is gravity.
+    t = np.arange(3000) / 50.0
+    w = 2 * math.pi * 2.0 * t
+    acc = 9.80665 * np.stack(
+        (
+            0.1 * np.sin(w / 2),
+            1 + 0.5 * np.cos(w),
+            0.5 * np.sin(w) + 0.25 * np.sin(2 * w + 0.5),
+        ),
+        axis=1,
+    )
+    shipped = DetectorConfig(model=None)
+    assert shipped.attitude_mean_tau_s > 0
+    tilt = _tilts(shipped, acc, 50)[1500:]
+    assert float(np.percentile(tilt, 95)) < 1.0
+    np.testing.assert_allclose(_tilts(shipped, acc, 7)[1500:], tilt, atol=1e-6)
+    instantaneous = _tilts(replace(shipped, attitude_mean_tau_s=0.0), acc, 50)
+    assert float(np.median(instantaneous[1500:])) > 2.0

@@ -8,9 +8,13 @@ batch carried over (splitting a stream into messages changes nothing):
 
 - **gravity direction**: a complementary filter in the device frame. Each
   sample turns the previous estimate by the gyroscope (exact rotation over
-  the sample interval) and pulls it towards the measured acceleration with
-  time constant ``attitude_tau_s``, less and less as the acceleration
-  magnitude leaves 1 g, so impacts and free fall do not drag it.
+  the sample interval) and pulls it, with time constant ``attitude_tau_s``,
+  towards the mean acceleration of the last ``attitude_mean_tau_s`` (an
+  average carried in the device frame and turned by the gyroscope the same
+  way), less and less as that mean's magnitude leaves 1 g, so impacts and
+  free fall do not drag it. Over a stride the walker's own accelerations
+  average out; pulling towards single samples near 1 g (the setting 0) tilts
+  the estimate in brisk walking.
 - **tilt**: the angle between that direction and the walker's *upright
   reference*, the mean acceleration direction over the calibration period
   (``calibration_s``; walking accelerations average out, samples turning
@@ -184,6 +188,12 @@ class DetectorConfig:
     """Time constant pulling the gravity estimate towards the accelerometer."""
     attitude_gate_g: float = 0.25
     """The pull fades to nothing as the acceleration leaves 1 g by this much."""
+    attitude_mean_tau_s: float = 0.5
+    """Above 0: the pull is towards the *mean* acceleration over about this
+    long (an average carried in the device frame, turned by the gyroscope),
+    gated on its magnitude, rather than towards each sample's. Over a stride
+    the walker's own accelerations average out; single samples near 1 g do
+    not (0 = off, the instantaneous pull)."""
 
     spin_rate: float = 3.0
     """rad/s of tilting (non-vertical) rotation."""
@@ -269,6 +279,7 @@ class _Stream:
     start_s: float
     last_s: float
     gravity: FloatArray
+    mean_acc: FloatArray
     speed: float = 0.0
     runs: dict[str, float] = field(default_factory=dict)
     """Per rule condition: time of the last sample where it was false."""
@@ -419,7 +430,10 @@ class Detector:
             ):
                 self._restart_calibration(float(ts[0]))
             stream = self._stream = _Stream(
-                start_s=float(ts[0]), last_s=float(ts[0]), gravity=acc[0].copy()
+                start_s=float(ts[0]),
+                last_s=float(ts[0]),
+                gravity=acc[0].copy(),
+                mean_acc=acc[0].copy(),
             )
             self._gait.restart(float(ts[0]))
         dt = np.empty_like(ts)
@@ -429,11 +443,8 @@ class Detector:
 
         acc_norm = row_norm(acc)
         acc_g: FloatArray = acc_norm * (1.0 / STANDARD_GRAVITY)
-        weight = np.clip(1.0 - np.abs(acc_g - 1.0) / cfg.attitude_gate_g, 0.0, 1.0)
         age = ts - stream.start_s
-        tau = np.where(age < _WARMUP_S, _WARMUP_TAU_S, cfg.attitude_tau_s)
-        alpha = np.minimum(dt / tau, 1.0) * weight
-        gravity = complementary(acc, gyro, dt, alpha, stream.gravity)
+        gravity = self._gravity(stream, (age, dt), acc, acc_g, gyro)
         stream.gravity = gravity[-1].copy()
         g_norm = row_norm(gravity)
         down = gravity / np.where(g_norm > 0, g_norm, 1.0)[:, None]
@@ -479,6 +490,29 @@ class Detector:
         stream.last_s = float(ts[-1])
         detections.sort(key=lambda detection: detection.time_ns)
         return detections
+
+    def _gravity(
+        self,
+        stream: _Stream,
+        times: tuple[FloatArray, FloatArray],
+        acc: FloatArray,
+        acc_g: FloatArray,
+        gyro: FloatArray,
+    ) -> FloatArray:
+        """The gravity estimate of every sample (``attitude_*`` settings)."""
+        cfg = self.config
+        age, dt = times
+        target = acc
+        target_g = acc_g
+        if cfg.attitude_mean_tau_s > 0.0:
+            beta = np.minimum(dt / cfg.attitude_mean_tau_s, 1.0)
+            target = complementary(acc, gyro, dt, beta, stream.mean_acc)
+            stream.mean_acc = target[-1].copy()
+            target_g = row_norm(target) * (1.0 / STANDARD_GRAVITY)
+        weight = np.clip(1.0 - np.abs(target_g - 1.0) / cfg.attitude_gate_g, 0.0, 1.0)
+        tau = np.where(age < _WARMUP_S, _WARMUP_TAU_S, cfg.attitude_tau_s)
+        alpha = np.minimum(dt / tau, 1.0) * weight
+        return complementary(target, gyro, dt, alpha, stream.gravity)
 
     def _model_logit_of(
         self,
