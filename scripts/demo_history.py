@@ -102,14 +102,50 @@ class WalkerPlan:
     unsteady_chance: float = 0.15
 
 
-ANA_ID = "01JRWDEMOWALKERANA00000000"
-LUIS_ID = "01JRWDEMOWALKERLUIS0000000"
+# --------------------------------------------------------------------------
+# The integration's session engine and the demo's walkers, without packages
+# --------------------------------------------------------------------------
+_MODULES: dict[str, ModuleType] = {}
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    """A module from its file, loaded once, on its own."""
+    if (module := _MODULES.get(name)) is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            msg = f"cannot load {path}"
+            raise ImportError(msg)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+        _MODULES[name] = module
+    return module
+
+
+def engine() -> ModuleType:
+    """``custom_components/retro_walk/session.py``, loaded on its own.
+
+    Importing it through the package would import Home Assistant (its
+    ``__init__``): slow, and not needed.
+    """
+    return _load("_retro_walk_session_engine", SESSION_PY)
+
+
+def _demo_walker(name: str) -> dict[str, Any]:
+    """A demo walker's profile as ``scripts/onboard.py`` writes it."""
+    onboard = _load("_retro_walk_onboard", Path(__file__).with_name("onboard.py"))
+    (walker,) = (item for item in onboard.DEMO_WALKERS if item["title"] == name)
+    return {
+        "walker_id": walker["subentry_id"],
+        "name": name,
+        "experience": walker["data"]["experience"],
+        "body_mass": walker["data"]["body_mass"],
+    }
+
+
 PLANS: tuple[WalkerPlan, ...] = (
     WalkerPlan(
-        walker_id=ANA_ID,
-        name="Ana",
-        experience="beginner",
-        body_mass=62.0,
+        **_demo_walker("Ana"),
         days={0: 10.0, 2: 18.5, 3: 10.5, 5: 11.0},
         per_week=(2, 3, 3),
         speed_from=1.8,
@@ -117,10 +153,7 @@ PLANS: tuple[WalkerPlan, ...] = (
         unsteady_chance=0.2,
     ),
     WalkerPlan(
-        walker_id=LUIS_ID,
-        name="Luis",
-        experience="intermediate",
-        body_mass=84.0,
+        **_demo_walker("Luis"),
         days={1: 7.25, 3: 19.75, 5: 9.0, 6: 10.0},
         per_week=(3, 3, 4),
         speed_from=3.0,
@@ -133,6 +166,7 @@ PLANS: tuple[WalkerPlan, ...] = (
 )
 # Safety pauses (tier 1, the detector's kinds) on given sessions of a walker
 # (0-based): (walker, session, kind, resumed after s, or None: stopped there).
+ANA_ID, LUIS_ID = (plan.walker_id for plan in PLANS)
 SAFETY_PAUSES: tuple[tuple[str, int, str, float | None], ...] = (
     (ANA_ID, 6, "drop", 50.0),
     (ANA_ID, 14, "spin", None),
@@ -140,32 +174,6 @@ SAFETY_PAUSES: tuple[tuple[str, int, str, float | None], ...] = (
 )
 # Sessions stopped early by the walker: (walker, session, share of the program).
 STOPPED_EARLY: tuple[tuple[str, int, float], ...] = ((LUIS_ID, 17, 0.7),)
-
-
-# --------------------------------------------------------------------------
-# The integration's session engine (pure Python), without the package
-# --------------------------------------------------------------------------
-_ENGINE: ModuleType | None = None
-
-
-def engine() -> ModuleType:
-    """``custom_components/retro_walk/session.py``, loaded on its own.
-
-    Importing it through the package would import Home Assistant (its
-    ``__init__``): slow, and not needed.
-    """
-    global _ENGINE  # noqa: PLW0603 - loaded once
-    if _ENGINE is None:
-        name = "_retro_walk_session_engine"
-        spec = importlib.util.spec_from_file_location(name, SESSION_PY)
-        if spec is None or spec.loader is None:
-            msg = f"cannot load {SESSION_PY}"
-            raise ImportError(msg)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up
-        spec.loader.exec_module(module)
-        _ENGINE = module
-    return _ENGINE
 
 
 # --------------------------------------------------------------------------
