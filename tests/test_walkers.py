@@ -289,6 +289,12 @@ async def test_session_events_carry_the_walker(hass: HomeAssistant) -> None:
     assert finished["walker"] == "Luis"
 
 
+async def _delete(hass: HomeAssistant, data: dict[str, Any]) -> Any:
+    return await hass.services.async_call(
+        DOMAIN, "delete_walker_history", data, blocking=True, return_response=True
+    )
+
+
 async def test_delete_walker_history_only_when_asked(hass: HomeAssistant) -> None:
     entry = await _two_walkers(hass)
     await _session(hass, "Ana")
@@ -298,34 +304,15 @@ async def test_delete_walker_history_only_when_asked(hass: HomeAssistant) -> Non
     # Removed, but her sessions are kept (and found by her name).
     assert hass.states.get(WALKER).attributes["options"] == ["Luis"]
     assert len((await async_history(hass, walker="Ana"))["sessions"]) == 1
-    response = await hass.services.async_call(
-        DOMAIN,
-        "delete_walker_history",
-        {"walker": "Ana"},
-        blocking=True,
-        return_response=True,
-    )
-    assert response == {"deleted": 1}
+    assert await _delete(hass, {"walker": "Ana"}) == {"deleted": 1}
     with pytest.raises(ServiceValidationError):
         await async_history(hass, walker="Ana")
     assert [s["walker"] for s in (await async_history(hass))["sessions"]] == ["Luis"]
     # A known walker without sessions: nothing to delete, no error.
-    response = await hass.services.async_call(
-        DOMAIN,
-        "delete_walker_history",
-        {"walker": "Luis", "config_entry_id": entry.entry_id},
-        blocking=True,
-        return_response=True,
-    )
-    assert response == {"deleted": 1}
-    response = await hass.services.async_call(
-        DOMAIN,
-        "delete_walker_history",
-        {"walker": "Luis"},
-        blocking=True,
-        return_response=True,
-    )
-    assert response == {"deleted": 0}
+    assert await _delete(
+        hass, {"walker": "Luis", "config_entry_id": entry.entry_id}
+    ) == {"deleted": 1}
+    assert await _delete(hass, {"walker": "Luis"}) == {"deleted": 0}
     with pytest.raises(ServiceValidationError) as err:
         await async_call(hass, "delete_walker_history", walker="Nobody")
     assert err.value.translation_key == "unknown_walker"
