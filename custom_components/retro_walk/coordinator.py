@@ -252,15 +252,25 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
     def _settings(self) -> dict[str, Any]:
         return self.history_store.history.settings
 
-    def _walker_settings(self, walker: Walker | None) -> dict[str, Any]:
-        """One walker's own settings (program, minutes, speed)."""
+    def _walker_settings(
+        self, walker: Walker | None, *, writable: bool = False
+    ) -> dict[str, Any]:
+        """One walker's own settings (program, minutes, speed).
+
+        Reading never changes what is stored; ``writable`` makes room for the
+        walker's settings (stored data that is not a mapping is replaced).
+        """
         if walker is None:
             return {}
         every = self._settings.get(SETTING_WALKERS)
         if not isinstance(every, dict):
+            if not writable:
+                return {}
             every = self._settings[SETTING_WALKERS] = {}
         own = every.get(walker.walker_id)
         if not isinstance(own, dict):
+            if not writable:
+                return {}
             own = every[walker.walker_id] = {}
         return own
 
@@ -304,7 +314,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
         if key == SETTING_WALKER:
             self._settings[key] = value
         else:
-            self._walker_settings(self.selected_walker)[key] = value
+            self._walker_settings(self.selected_walker, writable=True)[key] = value
         await self.history_store.async_save()
         self.async_set_updated_data(self._status())
 
@@ -387,7 +397,7 @@ class RetroWalkCoordinator(DataUpdateCoordinator[StationStatus]):
             if key in settings
         }
         if legacy:
-            self._walker_settings(first).update(legacy)
+            self._walker_settings(first, writable=True).update(legacy)
             changed = True
         return changed
 
