@@ -765,6 +765,16 @@ class Detector:
 
     # --- tier 3 -----------------------------------------------------------------
 
+    def _claim_unsteady(self, now: float) -> bool:
+        """Whether a tier-3 notice may fire at ``now`` (marked as fired if so)."""
+        cfg = self.config
+        if now - self._fired[Tier.UNSTEADY] < max(
+            cfg.refractory_s, cfg.unsteady_refractory_s
+        ):
+            return False
+        self._fired[Tier.UNSTEADY] = now
+        return True
+
     def _recovered(
         self, stream: _Stream, s: _Signals, detections: list[Detection]
     ) -> list[Detection]:
@@ -796,11 +806,8 @@ class Detector:
             now = float(s.ts[index])
             if pause <= self._fired[Tier.CONFIRMED_FALL] <= now:
                 continue  # it was a fall
-            if now - self._fired[Tier.UNSTEADY] < max(
-                cfg.refractory_s, cfg.unsteady_refractory_s
-            ):
+            if not self._claim_unsteady(now):
                 continue
-            self._fired[Tier.UNSTEADY] = now
             found.append(
                 Detection(
                     tier=Tier.UNSTEADY,
@@ -844,11 +851,8 @@ class Detector:
                 continue
             stream.unsteady_run = 0
             now = float(s.ts[index])
-            if now - self._fired[Tier.UNSTEADY] < max(
-                cfg.refractory_s, cfg.unsteady_refractory_s
-            ):
+            if not self._claim_unsteady(now):
                 continue
-            self._fired[Tier.UNSTEADY] = now
             detections.append(
                 Detection(
                     tier=Tier.UNSTEADY,
