@@ -109,6 +109,8 @@ WALK_RAMP_S = 0.6
 GET_UP_S = 2.0
 ACC_NOISE = 0.02  # m/s², standing still
 GYRO_NOISE = 0.01  # rad/s
+YAW_SWAY = 0.6  # rad/s: the pelvis turns to and fro about the spine …
+YAW_SWAY_HZ = 0.9  # … once a stride (the recording has no gyroscope)
 GRAVITY_TAU_S = 0.5  # the "gravity" the client sends: a low-pass of the total
 
 type FloatArray = npt.NDArray[np.float64]
@@ -185,6 +187,7 @@ class Motion:
     walk: FloatArray  # looped walking, m/s², device frame
     rng: np.random.Generator
     cursor: int = 0
+    ticks: int = 0  # samples generated, for the yaw sway's phase
     weight: float = 0.0  # how much of the walking shows: 0 standing, 1 walking
     posture: FloatArray = field(default_factory=lambda: np.zeros(3))
     lying: bool = False
@@ -280,6 +283,11 @@ class Motion:
         acc = postures + weights[:, None] * dynamic
         acc += self.rng.normal(0.0, ACC_NOISE, acc.shape)
         gyro = self.rng.normal(0.0, GYRO_NOISE, acc.shape)
+        # Rotation about the spine (device y) leaves the tilt alone; the
+        # station's detector sees from it that the walker is on the move.
+        phase = 2.0 * math.pi * YAW_SWAY_HZ * (self.ticks + np.arange(count)) / RATE_HZ
+        self.ticks += count
+        gyro[:, 1] += weights * YAW_SWAY * np.sin(phase)
         return acc, gyro
 
     def splice(self, kind: str, *, walking: bool) -> dict[str, float]:

@@ -151,6 +151,42 @@ def test_impact_after_a_fall_phase_pauses() -> None:
     assert found[0].time_ns == motion.time_ns[1007]
 
 
+def _standing_then_dropped(seconds_standing: float) -> synthetic.Motion:
+    """Walking, standing still for ``seconds_standing``, then 0.2 s of 0 g."""
+    walk = synthetic.walking(20.0 + seconds_standing + 2.0, seed=6)
+    acc, gyro = walk.acc.copy(), walk.gyro.copy()
+    rng = np.random.default_rng(6)
+    still = slice(1000, 1000 + int(seconds_standing * 50))
+    upright = acc[:1000].mean(axis=0)
+    acc[still] = upright + rng.normal(0.0, 0.05, acc[still].shape)
+    gyro[still] = rng.normal(0.0, 0.01, gyro[still].shape)  # a gyroscope at rest
+    end = still.stop
+    acc[end : end + 10] = 0.02 * upright  # free fall
+    gyro[end : end + 10] = 0.01
+    acc[end + 10 :] = upright
+    gyro[end + 10 :] = rng.normal(0.0, 0.01, gyro[end + 10 :].shape)
+    return synthetic.Motion(walk.time_ns, acc, gyro, int(walk.time_ns[end]))
+
+
+def test_tier1_waits_for_a_walker_on_the_move() -> None:
+    """A drop from standing still is not paused; the same while walking is."""
+
+    def pauses(motion: synthetic.Motion, **config: float) -> list[str]:
+        found = run(motion, config=replace(DetectorConfig(), **config))
+        return [d.kind for d in found if d.tier == Tier.PAUSE_NOW]
+
+    at_rest = _standing_then_dropped(3.0)
+    assert pauses(at_rest) == []
+    # Off, or walking right up to the drop:
+    assert pauses(at_rest, walking_rate=0.0) == ["free_fall"]
+    assert pauses(_standing_then_dropped(0.0)) == ["free_fall"]
+    # A client without a gyroscope (zeros) never looks at rest: no gate.
+    no_gyro = synthetic.Motion(
+        at_rest.time_ns, at_rest.acc, np.zeros_like(at_rest.gyro), at_rest.onset_ns
+    )
+    assert pauses(no_gyro) == ["free_fall"]
+
+
 def _tilted(
     seconds_upright: float, seconds_over: float, angle_deg: float
 ) -> synthetic.Motion:

@@ -676,7 +676,8 @@ async def test_real_detector_free_fall_then_lying_through_the_webhook(
     freezer: FrozenDateTimeFactory,
     notify: dict[str, list[ServiceCall]],
 ) -> None:
-    """The real detector: 0 g for 200 ms pauses; lying on the side alerts.
+    """The real detector: 0 g for 200 ms while walking pauses; lying on the
+    side alerts.
 
     The phone's clock is Home Assistant's: the detector checks sample times
     against the time each message arrives.
@@ -691,8 +692,8 @@ async def test_real_detector_free_fall_then_lying_through_the_webhook(
         async_fire_time_changed_exact(hass)
         await hass.async_block_till_done()
 
-    for _ in range(60):  # 12 s upright: calibration
-        await push()
+    for step in range(60):  # 12 s upright, walking (yaw sway): calibration
+        await push(gyro=(0.0, 0.5 if step % 2 else -0.5, 0.0))
     assert hass.states.get(STATE).state == "warm_up"
     # Free fall: the accelerometer (without gravity) cancels gravity.
     await push(acc=(0.0, GRAVITY, 0.0))

@@ -20,7 +20,11 @@ G = 9.80665
 
 
 def _board_trial(seconds: float, *, fall_at_s: float | None = None) -> np.ndarray:
-    """Board counts (6, n): standing upright, then maybe a forward fall."""
+    """Board counts (6, n): standing upright, or walking then a forward fall.
+
+    The walk is the pelvis's yaw sway (40 °/s at 1 Hz about the vertical),
+    enough for the detector to see a walker on the move.
+    """
     n = int(seconds * 100)
     t = np.arange(n) / 100.0
     angle = np.zeros(n)
@@ -37,6 +41,8 @@ def _board_trial(seconds: float, *, fall_at_s: float | None = None) -> np.ndarra
         acc[1, impact] -= 4.0
     gyro = np.zeros((3, n))
     gyro[0] = -np.degrees(rate)
+    if fall_at_s is not None:
+        gyro[1] = np.where(t < fall_at_s, 40.0 * np.sin(2 * np.pi * t), 0.0)
     gyro += np.array([[-2.6], [1.0], [-0.35]])  # the subject's bias, °/s
     counts = np.concatenate(
         (acc * sisfall.ACC_COUNTS_PER_G, gyro * sisfall.GYRO_COUNTS_PER_DPS)

@@ -150,6 +150,8 @@ _WARMUP_S: Final = 2.0
 _WARMUP_TAU_S: Final = 0.25
 _SETTLE_S: Final = 1.0
 """… and tilt and vertical speed count as zero this long, while it converges."""
+_MOVING_TAU_S: Final = 0.25
+"""s: the rotation-rate RMS that tells a walker on the move from one at rest."""
 _EPS: Final = 0.005
 """s: durations count as reached within this (client clock jitter)."""
 _TAIL_ROWS: Final = 512
@@ -220,6 +222,17 @@ class DetectorConfig:
     activity (RMS departure of the acceleration from 1 g over ~1 s) stays
     below this: jogging's flight phases and landings are none of theirs
     (walking stays below ~0.5 g, jogging above ~0.5 g)."""
+    walking_rate: float = 0.15
+    """rad/s: tier 1 pauses only while the rotation rate's RMS over ~0.25 s
+    has stayed at or above this for the last ``walking_hold_s``: the walker
+    is on the move. On SisFall, walking keeps it above 0.3 rad/s (young and
+    older adults, slow and quick; 0.1 % of samples dip below 0.15), and so
+    does the walk before every fall and stumble; standing still before
+    sitting down, lying down or bending does not. A belt needs pausing under
+    a walker who steps; a fall from standing still or sitting is tier 2's.
+    Samples without a gyroscope reading (a client without one sends zeros)
+    never count as at rest. 0 = off (tier 1 whatever the walker was doing)."""
+    walking_hold_s: float = 1.5
     model: Model | None = MODEL
     """The learned tier-1 rule (``model.py``); ``None`` switches it off."""
     model_threshold: float = MODEL_THRESHOLD
@@ -270,6 +283,7 @@ class _Signals:
     speed: FloatArray  # vertical, m/s, up positive
     model: FloatArray  # the learned rule's log-odds (-inf without a model)
     activity: FloatArray  # RMS departure from 1 g over ~1 s, to the sample before
+    walking: BoolArray  # on the move (stepping) for at least ``walking_hold_s``
 
 
 @dataclass(slots=True)
@@ -291,6 +305,9 @@ class _Stream:
     smooth: dict[str, float] = field(default_factory=dict)
     last_tilted: float = NEG_INF
     """Time of the last sample tilted ≥ ``recovered_tilt_deg``."""
+    last_unmoving: float = NEG_INF
+    """Time of the last sample whose rotation activity was below
+    ``walking_rate`` (unknown at a stream's start: counted as on the move)."""
     pending: float | None = None
     """Time of a tier-1 pause the walker may still recover from."""
     """Moving-average states of the model's features."""
@@ -460,9 +477,14 @@ class Detector:
         speed = leaky_integral(vertical, dt, cfg.drop_tau_s, stream.speed)
         stream.speed = float(speed[-1])
         gyro_norm = row_norm(gyro)
-        logit, activity = self._model_logit_of(
+        logit, activity, moving = self._model_logit_of(
             stream, times, dt, (tilt, rate, speed, acc_g, gyro_norm)
         )
+        # A client without a gyroscope sends zeros: no sign of rest, so no gate.
+        unmoving = last_true(
+            (moving < cfg.walking_rate) & (gyro_norm > 0.0), ts, stream.last_unmoving
+        )
+        stream.last_unmoving = float(unmoving[-1])
         signals = _Signals(
             times=times,
             ts=ts,
@@ -473,6 +495,7 @@ class Detector:
             speed=speed,
             model=logit,
             activity=activity,
+            walking=ts - unmoving >= cfg.walking_hold_s - _EPS,
         )
         detections = self._rules(stream, signals)
         detections += self._recovered(stream, signals, detections)
@@ -520,11 +543,12 @@ class Detector:
         times: IntArray,
         dt: FloatArray,
         signals: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
-    ) -> tuple[FloatArray, FloatArray]:
-        """The learned rule's log-odds and the activity, per sample.
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """The learned rule's log-odds, the activity and the motion, per sample.
 
         Log-odds of ``model.FEATURES``; the activity is the RMS departure of
-        the acceleration from 1 g over ~1 s.
+        the acceleration from 1 g over ~1 s (up to the sample before), the
+        motion the RMS rotation rate over ~0.25 s.
         """
         tilt, rate, speed, acc_g, gyro_norm = signals
         state = stream.smooth
@@ -543,8 +567,10 @@ class Detector:
         prior = np.empty_like(activity)
         prior[0] = math.sqrt(before)
         prior[1:] = activity[:-1]
+        gyro2 = gyro_norm * gyro_norm
+        moving = np.sqrt(average("moving", gyro2, _MOVING_TAU_S))
         if self._model is None and self.feature_log is None:
-            return np.full(times.shape, NEG_INF), prior
+            return np.full(times.shape, NEG_INF), prior, moving
         features = np.stack(
             (
                 tilt,
@@ -555,7 +581,7 @@ class Detector:
                 acc_g,
                 average("acc", acc_g, FAST_TAU_S),
                 activity,
-                np.sqrt(average("gyro2", gyro_norm * gyro_norm, ACTIVITY_TAU_S)),
+                np.sqrt(average("gyro2", gyro2, ACTIVITY_TAU_S)),
                 gyro_norm,
             ),
             axis=1,
@@ -563,8 +589,8 @@ class Detector:
         if self.feature_log is not None:
             self.feature_log.append((times, features))
         if self._model is None:
-            return np.full(times.shape, NEG_INF), prior
-        return self._model.logit(features), prior
+            return np.full(times.shape, NEG_INF), prior, moving
+        return self._model.logit(features), prior, moving
 
     def _restart_calibration(self, start_s: float) -> None:
         """Calibrate afresh from ``start_s`` (a gap before calibration ended)."""
@@ -689,7 +715,7 @@ class Detector:
         lying_start = ts - lying_held
 
         candidates: list[tuple[int, int, Tier, str]] = []
-        calm = s.activity < cfg.rules_max_activity_g
+        calm = (s.activity < cfg.rules_max_activity_g) & s.walking
         ordered = (
             ("impact", Tier.PAUSE_NOW, impact_rule & calm),
             ("spin", Tier.PAUSE_NOW, spin_rule & calm),
@@ -698,7 +724,8 @@ class Detector:
             (
                 "model",
                 Tier.PAUSE_NOW,
-                held("model", s.model >= self._model_logit) >= cfg.model_hold_s - _EPS,
+                (held("model", s.model >= self._model_logit) >= cfg.model_hold_s - _EPS)
+                & s.walking,
             ),
             ("fall", Tier.CONFIRMED_FALL, fall_rule | still_rule),
             ("lying", Tier.CONFIRMED_FALL, lying_rule),
