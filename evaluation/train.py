@@ -32,6 +32,11 @@ Labels per sample of the trial (not the lead-in):
   ``STUMBLE_IGNORE_S`` of it otherwise, negative elsewhere;
 - every other activity: negative.
 
+Only samples where tier 1 may fire at all enter training and the simulated
+rule: the walker on the move (``DetectorConfig.walking_rate``; the detector
+logs its gate with the features). Sitting down or lying down from standing
+still is then no longer the network's to learn.
+
 The threshold: the tier-1 rule (probability ≥ threshold held ≥
 ``MODEL_HOLD_S``, edge-triggered, one per 5 s) is simulated on the training
 subjects, and the threshold of the highest ``merit`` is chosen (misses,
@@ -102,6 +107,9 @@ class Sample:
     ts: FloatArray
     features: FloatArray
     labels: npt.NDArray[np.int8]
+    walking: npt.NDArray[np.bool_]
+    """Per sample: the walker on the move, so tier 1 may fire (the detector's
+    ``walking_rate`` gate); the model is trained and scored there only."""
     onset_s: float = math.nan
     impact_s: float = math.nan
     stumble_s: float = math.nan
@@ -119,18 +127,19 @@ class Sample:
 
 def _features(
     index: int, trial: sisfall.Trial, lead_in: tuple[FloatArray, FloatArray]
-) -> tuple[FloatArray, FloatArray]:
-    """The trial's per-sample features and times (s from the trial start)."""
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """The trial's per-sample times (s from the trial start), features, gate."""
     s = sisfall.session(index, trial, lead_in)
     detector = Detector(DetectorConfig(model=None))
     detector.feature_log = []
     rows = np.concatenate((s.acc, s.gyro), axis=1)
     for begin in range(0, rows.shape[0], 500):
         detector.run(s.time_ns[begin : begin + 500], rows[begin : begin + 500])
-    times = np.concatenate([t for t, _ in detector.feature_log])
-    features = np.concatenate([f for _, f in detector.feature_log])
+    times = np.concatenate([t for t, _, _ in detector.feature_log])
+    features = np.concatenate([f for _, f, _ in detector.feature_log])
+    walking = np.concatenate([w for _, _, w in detector.feature_log])
     keep = times >= s.trial_ns(0)
-    return (times[keep] - s.trial_ns(0)) / 1e9, features[keep]
+    return (times[keep] - s.trial_ns(0)) / 1e9, features[keep], walking[keep]
 
 
 def _labels(sample: Sample, trial: sisfall.Trial) -> None:
@@ -165,6 +174,7 @@ def extract(data_dir: Path, cache: Path) -> list[Sample]:
     filters = (
         f"{base.attitude_tau_s}-{base.attitude_gate_g}-{base.attitude_mean_tau_s}"
         f"-{base.drop_tau_s}-{base.calibration_s}"
+        f"-{base.walking_rate}-{base.walking_hold_s}"
     )
     cached = (
         cache
@@ -178,11 +188,13 @@ def extract(data_dir: Path, cache: Path) -> list[Sample]:
     for index, trial in enumerate(everything):
         if trial.name in stored:
             block = stored[trial.name]
-            ts, features = block[:, 0], block[:, 1:]
+            ts, features, walking = block[:, 0], block[:, 1:-1], block[:, -1] > 0
         else:
-            ts, features = _features(index, trial, leads[trial.subject])
-            stored[trial.name] = np.concatenate((ts[:, None], features), axis=1)
-        sample = Sample(trial.name, ts, features, np.zeros(0, dtype=np.int8))
+            ts, features, walking = _features(index, trial, leads[trial.subject])
+            stored[trial.name] = np.concatenate(
+                (ts[:, None], features, walking[:, None]), axis=1
+            )
+        sample = Sample(trial.name, ts, features, np.zeros(0, dtype=np.int8), walking)
         _labels(sample, trial)
         result.append(sample)
     if not cached.is_file():
@@ -205,8 +217,10 @@ def fit(samples: Sequence[Sample], seed: int = SEED) -> Model:
     """Train the network on ``samples`` (full-batch Adam, weighted log-loss)."""
     xs, ys, groups = [], [], []
     for sample in samples:
-        negative = np.flatnonzero(sample.labels == 0)[::NEGATIVE_STRIDE]
-        positive = np.flatnonzero(sample.labels == 1)
+        # Where tier 1 cannot fire, the model's answer does not matter.
+        negative = np.flatnonzero((sample.labels == 0) & sample.walking)
+        negative = negative[::NEGATIVE_STRIDE]
+        positive = np.flatnonzero((sample.labels == 1) & sample.walking)
         index = np.concatenate((negative, positive))
         xs.append(sample.features[index])
         ys.append(sample.labels[index].astype(np.float64))
@@ -269,8 +283,16 @@ def fit(samples: Sequence[Sample], seed: int = SEED) -> Model:
 # --- simulated tier 1 on the training subjects ---------------------------------------
 
 
-def fire_times(ts: FloatArray, p: FloatArray, threshold: float) -> list[float]:
-    """Tier-1 times of the rule alone: held ``MODEL_HOLD_S``, edges, refractory."""
+def fire_times(
+    ts: FloatArray,
+    p: FloatArray,
+    threshold: float,
+    walking: npt.NDArray[np.bool_] | None = None,
+) -> list[float]:
+    """Tier-1 times of the rule alone: held ``MODEL_HOLD_S``, edges, refractory.
+
+    Only while ``walking`` (the detector's gate; everywhere when ``None``).
+    """
     above = p >= threshold
     if not above.any():
         return []
@@ -278,6 +300,8 @@ def fire_times(ts: FloatArray, p: FloatArray, threshold: float) -> list[float]:
     last_false = np.maximum.accumulate(np.where(above, -1, index))
     since = np.where(last_false >= 0, ts[np.maximum(last_false, 0)], -math.inf)
     rule = above & (ts - since >= MODEL_HOLD_S - 0.005)
+    if walking is not None:
+        rule &= walking
     edges = rule & ~np.concatenate(([False], rule[:-1]))
     times: list[float] = []
     for t in ts[edges]:
@@ -307,7 +331,7 @@ def simulate(
     false = dict.fromkeys(FALSE_BUDGET_PER_H, 0)
     hours = dict.fromkeys(FALSE_BUDGET_PER_H, 0.0)
     for sample, p in zip(samples, probabilities, strict=True):
-        times = fire_times(sample.ts, p, threshold)
+        times = fire_times(sample.ts, p, threshold, sample.walking)
         code = sample.code
         if code in sisfall.WALKING_FALLS:
             falls += 1

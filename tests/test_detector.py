@@ -387,7 +387,7 @@ def _tilts(config: DetectorConfig, acc: np.ndarray, batch: int) -> np.ndarray:
     rows = np.concatenate((acc, np.zeros_like(acc)), axis=1)
     for begin in range(0, acc.shape[0], batch):
         detector.run(times[begin : begin + batch], rows[begin : begin + batch])
-    return np.concatenate([f[:, 0] for _, f in detector.feature_log])
+    return np.concatenate([f[:, 0] for _, f, _ in detector.feature_log])
 
 
 def test_attitude_follows_the_mean_acceleration_of_brisk_walking() -> None:

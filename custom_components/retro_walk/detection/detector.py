@@ -342,8 +342,9 @@ class Detector:
             if 0.0 < self.config.model_threshold < 1.0
             else math.inf
         )
-        self.feature_log: list[tuple[IntArray, FloatArray]] | None = None
-        """Set to a list to collect every sample's model features (training)."""
+        self.feature_log: list[tuple[IntArray, FloatArray, BoolArray]] | None = None
+        """Set to a list to collect every sample's model features (training),
+        with the times and whether tier 1 may fire (the walker on the move)."""
         self.reset()
 
     def reset(self) -> None:
@@ -481,14 +482,9 @@ class Detector:
         speed = leaky_integral(vertical, dt, cfg.drop_tau_s, stream.speed)
         stream.speed = float(speed[-1])
         gyro_norm = row_norm(gyro)
-        logit, activity, moving = self._model_logit_of(
+        logit, activity, moving, features = self._model_logit_of(
             stream, times, dt, (tilt, rate, speed, acc_g, gyro_norm)
         )
-        # A client without a gyroscope sends zeros: no sign of rest, so no gate.
-        unmoving = last_true(
-            (moving < cfg.walking_rate) & (gyro_norm > 0.0), ts, stream.last_unmoving
-        )
-        stream.last_unmoving = float(unmoving[-1])
         signals = _Signals(
             times=times,
             ts=ts,
@@ -499,8 +495,10 @@ class Detector:
             speed=speed,
             model=logit,
             activity=activity,
-            walking=ts - unmoving >= cfg.walking_hold_s - _EPS,
+            walking=self._on_the_move(stream, ts, moving, gyro_norm),
         )
+        if self.feature_log is not None and features is not None:
+            self.feature_log.append((times, features, signals.walking))
         detections = self._rules(stream, signals)
         detections += self._recovered(stream, signals, detections)
         detections += self._unsteady(stream, signals, vertical / STANDARD_GRAVITY)
@@ -517,6 +515,23 @@ class Detector:
         stream.last_s = float(ts[-1])
         detections.sort(key=lambda detection: detection.time_ns)
         return detections
+
+    def _on_the_move(
+        self,
+        stream: _Stream,
+        ts: FloatArray,
+        moving: FloatArray,
+        gyro_norm: FloatArray,
+    ) -> BoolArray:
+        """Per sample: on the move for ``walking_hold_s`` (tier 1 may fire)."""
+        cfg = self.config
+        # A client without a gyroscope sends zeros: no sign of rest, so no gate.
+        unmoving = last_true(
+            (moving < cfg.walking_rate) & (gyro_norm > 0.0), ts, stream.last_unmoving
+        )
+        stream.last_unmoving = float(unmoving[-1])
+        walking: BoolArray = ts - unmoving >= cfg.walking_hold_s - _EPS
+        return walking
 
     def _gravity(
         self,
@@ -547,12 +562,13 @@ class Detector:
         times: IntArray,
         dt: FloatArray,
         signals: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """The learned rule's log-odds, the activity and the motion, per sample.
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]:
+        """The learned rule's log-odds, the activity, the motion and features.
 
         Log-odds of ``model.FEATURES``; the activity is the RMS departure of
         the acceleration from 1 g over ~1 s (up to the sample before), the
-        motion the RMS rotation rate over ~0.25 s.
+        motion the RMS rotation rate over ~0.25 s; the features themselves
+        when there is a model or a ``feature_log`` (else ``None``).
         """
         tilt, rate, speed, acc_g, gyro_norm = signals
         state = stream.smooth
@@ -574,7 +590,7 @@ class Detector:
         gyro2 = gyro_norm * gyro_norm
         moving = np.sqrt(average("moving", gyro2, _MOVING_TAU_S))
         if self._model is None and self.feature_log is None:
-            return np.full(times.shape, NEG_INF), prior, moving
+            return np.full(times.shape, NEG_INF), prior, moving, None
         features = np.stack(
             (
                 tilt,
@@ -590,11 +606,9 @@ class Detector:
             ),
             axis=1,
         )
-        if self.feature_log is not None:
-            self.feature_log.append((times, features))
         if self._model is None:
-            return np.full(times.shape, NEG_INF), prior, moving
-        return self._model.logit(features), prior, moving
+            return np.full(times.shape, NEG_INF), prior, moving, features
+        return self._model.logit(features), prior, moving, features
 
     def _restart_calibration(self, start_s: float) -> None:
         """Calibrate afresh from ``start_s`` (a gap before calibration ended)."""
