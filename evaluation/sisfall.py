@@ -225,7 +225,7 @@ def load_fold_configs(path: Path = FOLDS_FILE) -> dict[int, dict[str, object]]:
 def rule_values(rules: Mapping[str, object]) -> dict[str, object]:
     """Detector settings from JSON values (lists become tuples, numbers floats)."""
     return {
-        name: tuple(value) if isinstance(value, list) else float(value)  # type: ignore[arg-type]
+        name: tuple(value) if isinstance(value, (list, tuple)) else float(value)  # type: ignore[arg-type]
         for name, value in rules.items()
     }
 

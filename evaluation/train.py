@@ -481,10 +481,15 @@ RULE_GRID: dict[str, tuple[dict[str, object], ...]] = {
         {"attitude_mean_tau_s": 1.0},
     ),
     "activity": ({"rules_max_activity_g": 0.6}, {"rules_max_activity_g": 0.8}),
+    "drop": (
+        {"tier1_kinds": ("impact", "spin", "drop", "free_fall", "model")},
+        {"tier1_kinds": ("impact", "spin", "free_fall", "model")},
+    ),
 }
 """The attitude filter's pull (towards each sample, or the mean acceleration
-over 0.5 or 1 s) and the activity above which the rules other than the model
-do not pause.
+over 0.5 or 1 s), the activity above which the rules other than the model
+do not pause, and whether ``drop`` pauses (or only counts as a dynamic phase
+for tier 2).
 
 Only values that keep the modelled events (``scripts/evaluate``'s first
 table) are offered. Tried on SisFall with the same fold protocol and left
