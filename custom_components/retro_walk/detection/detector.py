@@ -307,6 +307,7 @@ class _Stream:
     tail: FloatArray = field(default_factory=lambda: np.empty((0, 3)))
     unsteady_run: int = 0
     smooth: dict[str, float] = field(default_factory=dict)
+    """Moving-average states (the model's features, the activity, the motion)."""
     last_tilted: float = NEG_INF
     """Time of the last sample tilted ≥ ``recovered_tilt_deg``."""
     last_unmoving: float = NEG_INF
@@ -314,7 +315,6 @@ class _Stream:
     ``walking_rate`` (unknown at a stream's start: counted as on the move)."""
     pending: float | None = None
     """Time of a tier-1 pause the walker may still recover from."""
-    """Moving-average states of the model's features."""
 
 
 class Detector:
