@@ -18,6 +18,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 
 from .common import (
+    RECORD,
     STATION_DATA,
     STATION_OPTIONS,
     async_call,
@@ -125,22 +126,7 @@ async def test_stored_session_with_nan_is_kept_aside(
         options=dict(STATION_OPTIONS),
         minor_version=2,
     )
-    record = {
-        "session_id": "n1",
-        "program": "starter",
-        "started_at": 1_700_000_000.0,
-        "ended_at": 1_700_000_400.0,
-        "end_reason": "completed",
-        "target_backward_minutes": 3.0,
-        "active_time": math.nan,
-        "backward_time": 180.0,
-        "forward_time": 220.0,
-        "backward_distance": 100.0,
-        "distance": 280.0,
-        "energy": 30.0,
-        "pauses": 0,
-        "safety_pauses": 0,
-    }
+    record = {**RECORD, "session_id": "n1", "active_time": math.nan}
     hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
         "version": 1,
         "minor_version": 1,
