@@ -485,11 +485,19 @@ RULE_GRID: dict[str, tuple[dict[str, object], ...]] = {
         {"tier1_kinds": ("impact", "spin", "drop", "free_fall", "model")},
         {"tier1_kinds": ("impact", "spin", "free_fall", "model")},
     ),
+    "moving": (
+        {"fall_moving_s": math.inf, "lying_moving_s": math.inf},
+        {"fall_moving_s": 1.0, "lying_moving_s": math.inf},
+        {"fall_moving_s": 1.0, "lying_moving_s": 1.0},
+    ),
 }
 """The attitude filter's pull (towards each sample, or the mean acceleration
 over 0.5 or 1 s), the activity above which the rules other than the model
-do not pause, and whether ``drop`` pauses (or only counts as a dynamic phase
-for tier 2).
+do not pause, whether ``drop`` pauses (or only counts as a dynamic phase
+for tier 2), and whether tier 2's ``fall`` and ``lying`` confirm only a
+walker who was on the move within a second before the posture began (the
+walk just before: 0.5 s and 1 s gave the same figures, 2 s let sitting down
+quickly and lying down quickly through).
 
 Only values that keep the modelled events (``scripts/evaluate``'s first
 table) are offered. Tried on SisFall with the same fold protocol and left

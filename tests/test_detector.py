@@ -21,6 +21,7 @@ from custom_components.retro_walk.detection import (
     Tier,
     gait,
 )
+from custom_components.retro_walk.detection.signals import at_run_start
 from evaluation import events, synthetic
 
 MS = 1_000_000
@@ -185,6 +186,82 @@ def test_tier1_waits_for_a_walker_on_the_move() -> None:
         at_rest.time_ns, at_rest.acc, np.zeros_like(at_rest.gyro), at_rest.onset_ns
     )
     assert pauses(no_gyro) == ["free_fall"]
+
+
+def _still_then_fallen(seconds_still: float) -> synthetic.Motion:
+    """Walking, still for ``seconds_still``, then 0.4 s down to 80°, a 4 g
+    impact and lying there (sitting down hard or lying down quickly from
+    rest, when ``seconds_still`` > 0)."""
+    walk = synthetic.walking(20.0 + seconds_still + 10.0, seed=7)
+    acc, gyro = walk.acc.copy(), walk.gyro.copy()
+    rng = np.random.default_rng(7)
+    up = acc[:1000].mean(axis=0)
+    g = float(np.linalg.norm(up))
+    u = up / g
+    w = np.cross(u, [1.0, 0.0, 0.0])
+    w /= np.linalg.norm(w)
+    start = 1000 + int(seconds_still * 50)
+    still = slice(1000, start)
+    acc[still] = up + rng.normal(0.0, 0.05, acc[still].shape)
+    gyro[still] = rng.normal(0.0, 0.01, gyro[still].shape)  # a gyroscope at rest
+    angle = np.radians(80.0) * np.clip((np.arange(acc.shape[0]) - start) / 20, 0, 1)
+    after = slice(start, None)
+    acc[after] = g * (
+        np.cos(angle[after])[:, None] * u + np.sin(angle[after])[:, None] * w
+    )
+    # The gravity reading turns from u towards w: the device turns about -(u x w).
+    gyro[after] = -np.gradient(angle, 1 / 50)[after][:, None] * np.cross(u, w)
+    gyro[start + 20 :] += rng.normal(0.0, 0.01, gyro[start + 20 :].shape)
+    acc[start + 20] *= 4.0  # the impact
+    return synthetic.Motion(walk.time_ns, acc, gyro, int(walk.time_ns[start]))
+
+
+def test_tier2_confirms_a_fall_from_the_move() -> None:
+    """Impact and fallen posture alert a walker; from rest only ``lying`` may."""
+
+    def confirmed(motion: synthetic.Motion, **config: float) -> list[str]:
+        found = run(motion, config=replace(DetectorConfig(), **config))
+        return [d.kind for d in found if d.tier == Tier.CONFIRMED_FALL]
+
+    from_rest = _still_then_fallen(3.0)
+    assert confirmed(from_rest) == []
+    assert confirmed(from_rest, lying_moving_s=math.inf) == ["lying"]
+    off = {"fall_moving_s": math.inf, "lying_moving_s": math.inf}
+    assert confirmed(from_rest, **off) == ["fall"]
+    assert confirmed(_still_then_fallen(0.0)) == ["fall"]
+    # A client without a gyroscope (zeros) never looks at rest.
+    no_gyro = synthetic.Motion(
+        from_rest.time_ns,
+        from_rest.acc,
+        np.zeros_like(from_rest.gyro),
+        from_rest.onset_ns,
+    )
+    assert confirmed(no_gyro) == ["fall"]
+    # Found lying after a gap in the stream, the walker is alerted (fail safe).
+    keep = np.ones(from_rest.time_ns.shape[0], dtype=bool)
+    gap_start = int(np.searchsorted(from_rest.time_ns, from_rest.onset_ns)) + 30
+    keep[gap_start : gap_start + 100] = False
+    after_gap = synthetic.Motion(
+        from_rest.time_ns[keep], from_rest.acc[keep], from_rest.gyro[keep]
+    )
+    assert confirmed(after_gap) == ["lying"]
+
+
+def test_run_start_values_do_not_depend_on_batches() -> None:
+    rng = np.random.default_rng(3)
+    cond = rng.random(400) < 0.7
+    values = rng.normal(size=400)
+    whole, _ = at_run_start(cond, values, math.nan)
+    for split in (1, 7, 50, 399):
+        head, carry = at_run_start(cond[:split], values[:split], math.nan)
+        tail, _ = at_run_start(cond[split:], values[split:], carry)
+        np.testing.assert_array_equal(np.concatenate((head, tail)), whole)
+    expected, run_value = [], math.nan
+    for index, flag in enumerate(cond):
+        if flag and (index == 0 or not cond[index - 1]):
+            run_value = values[index]
+        expected.append(run_value if flag else math.nan)
+    np.testing.assert_array_equal(whole, expected)
 
 
 def _tilted(

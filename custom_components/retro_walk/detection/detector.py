@@ -62,12 +62,15 @@ Tiers and kinds (``Detection.kind``):
        sitting down or bending over gets there slowly, without one); or an
        impact followed within ``still_window_s`` by stillness (rotation
        < ``still_rate``, acceleration within ``still_g`` of 1 g, tilt ≥
-       ``still_tilt_deg``) held ≥ ``still_hold_s``.
+       ``still_tilt_deg``) held ≥ ``still_hold_s``; either only for a walker
+       who was on the move within ``fall_moving_s`` before that posture
+       began.
    ``lying``
        tilt ≥ ``lying_tilt_deg`` held ≥ ``lying_hold_s``, however it came
-       about: the walker is horizontal (not fired again for a fall already
-       confirmed, i.e. one that fired tier 2 within ``fall_context_s`` before
-       the walker went horizontal).
+       about, for a walker on the move within ``lying_moving_s`` before
+       going horizontal (not fired again for a fall already confirmed, i.e.
+       one that fired tier 2 within ``fall_context_s`` before the walker
+       went horizontal).
 3. *Unsteady* (``Tier.UNSTEADY``):
    ``stumble``
        the walker is upright again (tilt < ``recovered_tilt_deg`` held
@@ -127,6 +130,7 @@ from .samples import SampleBatch
 from .signals import (
     NEG_INF,
     STANDARD_GRAVITY,
+    at_run_start,
     complementary,
     held_for,
     last_true,
@@ -254,6 +258,18 @@ class DetectorConfig:
     still_window_s: float = 3.0
     lying_tilt_deg: float = 70.0
     lying_hold_s: float = 5.0
+    fall_moving_s: float = 1.0
+    """Tier 2's ``fall`` confirms only a walker who was on the move (tier
+    1's gate, ``walking_rate``, open) within this long before the posture
+    began: the trunk past ``fall_tilt_deg``, or the stillness after an
+    impact. Sitting down hard or lying down quickly from a seat or from
+    standing still gets there from rest; a walking fall does not. A stream
+    that starts (or restarts after a gap) counts as on the move until its
+    tilt is known (fail safe: a walker found lying after a gap is alerted).
+    inf = off."""
+    lying_moving_s: float = 1.0
+    """The same for ``lying``, from the moment the trunk passed
+    ``lying_tilt_deg``. inf = off."""
 
     gait_window_s: float = 8.0
     gait_hop_s: float = 2.0
@@ -288,6 +304,7 @@ class _Signals:
     model: FloatArray  # the learned rule's log-odds (-inf without a model)
     activity: FloatArray  # RMS departure from 1 g over ~1 s, to the sample before
     walking: BoolArray  # on the move (stepping) for at least ``walking_hold_s``
+    since_moving: FloatArray  # time since ``walking`` was last true
 
 
 @dataclass(slots=True)
@@ -313,6 +330,12 @@ class _Stream:
     last_unmoving: float = NEG_INF
     """Time of the last sample whose rotation activity was below
     ``walking_rate`` (unknown at a stream's start: counted as on the move)."""
+    last_moving: float = NEG_INF
+    """Time of the last sample on the move (``_Signals.walking``). A stream
+    starts with the end of its settling second: what the walker did before
+    it is unknown, and counts as on the move until the tilt is known."""
+    at_start: dict[str, float] = field(default_factory=dict)
+    """Per tier-2 posture: ``since_moving`` when its run began (NaN: none open)."""
     pending: float | None = None
     """Time of a tier-1 pause the walker may still recover from."""
 
@@ -456,6 +479,8 @@ class Detector:
                 last_s=float(ts[0]),
                 gravity=acc[0].copy(),
                 mean_acc=acc[0].copy(),
+                # Unknown past: on the move until the posture is known.
+                last_moving=float(ts[0]) + _SETTLE_S,
             )
             self._gait.restart(float(ts[0]))
         dt = np.empty_like(ts)
@@ -485,6 +510,7 @@ class Detector:
         logit, activity, moving, features = self._model_logit_of(
             stream, times, dt, (tilt, rate, speed, acc_g, gyro_norm)
         )
+        walking, since_moving = self._on_the_move(stream, ts, moving, gyro_norm)
         signals = _Signals(
             times=times,
             ts=ts,
@@ -495,7 +521,8 @@ class Detector:
             speed=speed,
             model=logit,
             activity=activity,
-            walking=self._on_the_move(stream, ts, moving, gyro_norm),
+            walking=walking,
+            since_moving=since_moving,
         )
         if self.feature_log is not None and features is not None:
             self.feature_log.append((times, features, signals.walking))
@@ -522,8 +549,11 @@ class Detector:
         ts: FloatArray,
         moving: FloatArray,
         gyro_norm: FloatArray,
-    ) -> BoolArray:
-        """Per sample: on the move for ``walking_hold_s`` (tier 1 may fire)."""
+    ) -> tuple[BoolArray, FloatArray]:
+        """Per sample: on the move for ``walking_hold_s``, and since when not.
+
+        The first gates tier 1; the second, tier 2's posture rules.
+        """
         cfg = self.config
         # A client without a gyroscope sends zeros: no sign of rest, so no gate.
         unmoving = last_true(
@@ -531,7 +561,9 @@ class Detector:
         )
         stream.last_unmoving = float(unmoving[-1])
         walking: BoolArray = ts - unmoving >= cfg.walking_hold_s - _EPS
-        return walking
+        last_moving = last_true(walking, ts, stream.last_moving)
+        stream.last_moving = float(last_moving[-1])
+        return walking, ts - last_moving
 
     def _gravity(
         self,
@@ -715,9 +747,18 @@ class Detector:
         )
         impact_rule = big & (tilted | (ts - last_phase <= cfg.impact_context_s))
 
-        fall_held = held("fall", s.tilt >= cfg.fall_tilt_deg)
-        fall_rule = (fall_held >= cfg.fall_hold_s - _EPS) & (
-            ts - fall_held - last_dynamic <= cfg.fall_context_s
+        def moving_before(name: str, cond: BoolArray, within: float) -> BoolArray:
+            since, stream.at_start[name] = at_run_start(
+                cond, s.since_moving, stream.at_start.get(name, math.nan)
+            )
+            return since <= within
+
+        fallen = s.tilt >= cfg.fall_tilt_deg
+        fall_held = held("fall", fallen)
+        fall_rule = (
+            (fall_held >= cfg.fall_hold_s - _EPS)
+            & (ts - fall_held - last_dynamic <= cfg.fall_context_s)
+            & moving_before("fall", fallen, cfg.fall_moving_s)
         )
         still = (
             (s.gyro_norm < cfg.still_rate)
@@ -725,11 +766,16 @@ class Detector:
             & (s.tilt >= cfg.still_tilt_deg)
         )
         still_held = held("still", still)
-        still_rule = (still_held >= cfg.still_hold_s - _EPS) & (
-            ts - still_held - last_big <= cfg.still_window_s
+        still_rule = (
+            (still_held >= cfg.still_hold_s - _EPS)
+            & (ts - still_held - last_big <= cfg.still_window_s)
+            & moving_before("still", still, cfg.fall_moving_s)
         )
-        lying_held = held("lying", s.tilt >= cfg.lying_tilt_deg)
-        lying_rule = lying_held >= cfg.lying_hold_s - _EPS
+        lying = s.tilt >= cfg.lying_tilt_deg
+        lying_held = held("lying", lying)
+        lying_rule = (lying_held >= cfg.lying_hold_s - _EPS) & moving_before(
+            "lying", lying, cfg.lying_moving_s
+        )
         lying_start = ts - lying_held
 
         candidates: list[tuple[int, int, Tier, str]] = []

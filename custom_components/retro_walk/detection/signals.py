@@ -53,6 +53,26 @@ def last_true(flag: BoolArray, ts: FloatArray, carry: float) -> FloatArray:
     return np.maximum.accumulate(values)
 
 
+def at_run_start(
+    cond: BoolArray, values: FloatArray, carry: float
+) -> tuple[FloatArray, float]:
+    """Per sample of a run of ``cond``: ``values`` at the run's first sample.
+
+    ``carry`` is that value for a run still open from the previous batch (NaN
+    when none is). NaN outside runs. Returns the values and the ``carry`` to
+    pass with the next batch.
+    """
+    index = np.arange(cond.shape[0])
+    first = cond.copy()
+    first[1:] &= ~cond[:-1]
+    if not math.isnan(carry):
+        first[0] = False  # the run goes on from the previous batch
+    start = np.maximum.accumulate(np.where(first, index, -1))
+    result = np.where(start >= 0, values[np.maximum(start, 0)], carry)
+    result = np.where(cond, result, math.nan)
+    return result, float(result[-1])
+
+
 def rising(cond: BoolArray, previous: bool) -> BoolArray:  # noqa: FBT001
     """Samples where ``cond`` becomes true (``previous``: its last value)."""
     before = np.empty_like(cond)
