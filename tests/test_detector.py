@@ -188,11 +188,13 @@ def test_tier1_waits_for_a_walker_on_the_move() -> None:
     assert pauses(no_gyro) == ["free_fall"]
 
 
-def _still_then_fallen(seconds_still: float) -> synthetic.Motion:
+def _still_then_fallen(
+    seconds_still: float, seconds_lying: float = 10.0
+) -> synthetic.Motion:
     """Walking, still for ``seconds_still``, then 0.4 s down to 80°, a 4 g
     impact and lying there (sitting down hard or lying down quickly from
     rest, when ``seconds_still`` > 0)."""
-    walk = synthetic.walking(20.0 + seconds_still + 10.0, seed=7)
+    walk = synthetic.walking(20.0 + seconds_still + seconds_lying, seed=7)
     acc, gyro = walk.acc.copy(), walk.gyro.copy()
     rng = np.random.default_rng(7)
     up = acc[:1000].mean(axis=0)
@@ -225,6 +227,10 @@ def test_tier2_confirms_a_fall_from_the_move() -> None:
 
     from_rest = _still_then_fallen(3.0)
     assert confirmed(from_rest) == []
+    # Lying flat for 15 s is alerted however the walker got there.
+    found = run(_still_then_fallen(3.0, seconds_lying=20.0))
+    falls = [d for d in found if d.tier == Tier.CONFIRMED_FALL]
+    assert summary(falls, from_rest.onset_ns) == [(2, "lying", 15_340)]
     assert confirmed(from_rest, lying_moving_s=math.inf) == ["lying"]
     off = {"fall_moving_s": math.inf, "lying_moving_s": math.inf}
     assert confirmed(from_rest, **off) == ["fall"]

@@ -68,9 +68,10 @@ Tiers and kinds (``Detection.kind``):
    ``lying``
        tilt ≥ ``lying_tilt_deg`` held ≥ ``lying_hold_s``, however it came
        about, for a walker on the move within ``lying_moving_s`` before
-       going horizontal (not fired again for a fall already confirmed, i.e.
-       one that fired tier 2 within ``fall_context_s`` before the walker
-       went horizontal).
+       going horizontal, or held ≥ ``lying_rest_hold_s`` whatever the walker
+       did before (not fired again for a fall already confirmed, i.e. one
+       that fired tier 2 within ``fall_context_s`` before the walker went
+       horizontal).
 3. *Unsteady* (``Tier.UNSTEADY``):
    ``stumble``
        the walker is upright again (tilt < ``recovered_tilt_deg`` held
@@ -270,6 +271,11 @@ class DetectorConfig:
     lying_moving_s: float = 1.0
     """The same for ``lying``, from the moment the trunk passed
     ``lying_tilt_deg``. inf = off."""
+    lying_rest_hold_s: float = 15.0
+    """Lying flat this long fires ``lying`` however the walker got there: the
+    backstop for a walker who faints from rest (standing on a paused belt, or
+    seated), whom the rules above leave alone. Chosen for the product, not
+    measured: SisFall's trials are too short to show it."""
 
     gait_window_s: float = 8.0
     gait_hop_s: float = 2.0
@@ -773,9 +779,10 @@ class Detector:
         )
         lying = s.tilt >= cfg.lying_tilt_deg
         lying_held = held("lying", lying)
-        lying_rule = (lying_held >= cfg.lying_hold_s - _EPS) & moving_before(
-            "lying", lying, cfg.lying_moving_s
-        )
+        lying_rule = (
+            (lying_held >= cfg.lying_hold_s - _EPS)
+            & moving_before("lying", lying, cfg.lying_moving_s)
+        ) | (lying_held >= cfg.lying_rest_hold_s - _EPS)
         lying_start = ts - lying_held
 
         candidates: list[tuple[int, int, Tier, str]] = []
