@@ -169,23 +169,28 @@ def _standing_then_dropped(seconds_standing: float) -> synthetic.Motion:
     return synthetic.Motion(walk.time_ns, acc, gyro, int(walk.time_ns[end]))
 
 
+def _kinds(motion: synthetic.Motion, tier: Tier, **config: float) -> list[str]:
+    """The kinds of ``tier`` the detector (defaults but ``config``) fires."""
+    found = run(motion, config=replace(DetectorConfig(), **config))
+    return [d.kind for d in found if d.tier == tier]
+
+
+def _without_gyroscope(motion: synthetic.Motion) -> synthetic.Motion:
+    """The same motion from a client without a gyroscope (it sends zeros)."""
+    return synthetic.Motion(
+        motion.time_ns, motion.acc, np.zeros_like(motion.gyro), motion.onset_ns
+    )
+
+
 def test_tier1_waits_for_a_walker_on_the_move() -> None:
     """A drop from standing still is not paused; the same while walking is."""
-
-    def pauses(motion: synthetic.Motion, **config: float) -> list[str]:
-        found = run(motion, config=replace(DetectorConfig(), **config))
-        return [d.kind for d in found if d.tier == Tier.PAUSE_NOW]
-
     at_rest = _standing_then_dropped(3.0)
-    assert pauses(at_rest) == []
+    assert _kinds(at_rest, Tier.PAUSE_NOW) == []
     # Off, or walking right up to the drop:
-    assert pauses(at_rest, walking_rate=0.0) == ["free_fall"]
-    assert pauses(_standing_then_dropped(0.0)) == ["free_fall"]
+    assert _kinds(at_rest, Tier.PAUSE_NOW, walking_rate=0.0) == ["free_fall"]
+    assert _kinds(_standing_then_dropped(0.0), Tier.PAUSE_NOW) == ["free_fall"]
     # A client without a gyroscope (zeros) never looks at rest: no gate.
-    no_gyro = synthetic.Motion(
-        at_rest.time_ns, at_rest.acc, np.zeros_like(at_rest.gyro), at_rest.onset_ns
-    )
-    assert pauses(no_gyro) == ["free_fall"]
+    assert _kinds(_without_gyroscope(at_rest), Tier.PAUSE_NOW) == ["free_fall"]
 
 
 def _still_then_fallen(
@@ -219,30 +224,20 @@ def _still_then_fallen(
 
 
 def test_tier2_confirms_a_fall_from_the_move() -> None:
-    """Impact and fallen posture alert a walker; from rest only ``lying`` may."""
-
-    def confirmed(motion: synthetic.Motion, **config: float) -> list[str]:
-        found = run(motion, config=replace(DetectorConfig(), **config))
-        return [d.kind for d in found if d.tier == Tier.CONFIRMED_FALL]
-
+    """Impact and fallen posture alert a walker; from rest, only 15 s lying."""
+    fall = Tier.CONFIRMED_FALL
     from_rest = _still_then_fallen(3.0)
-    assert confirmed(from_rest) == []
+    assert _kinds(from_rest, fall) == []
+    assert _kinds(from_rest, fall, lying_moving_s=math.inf) == ["lying"]
+    off = {"fall_moving_s": math.inf, "lying_moving_s": math.inf}
+    assert _kinds(from_rest, fall, **off) == ["fall"]
+    assert _kinds(_still_then_fallen(0.0), fall) == ["fall"]
     # Lying flat for 15 s is alerted however the walker got there.
     found = run(_still_then_fallen(3.0, seconds_lying=20.0))
-    falls = [d for d in found if d.tier == Tier.CONFIRMED_FALL]
+    falls = [d for d in found if d.tier == fall]
     assert summary(falls, from_rest.onset_ns) == [(2, "lying", 15_340)]
-    assert confirmed(from_rest, lying_moving_s=math.inf) == ["lying"]
-    off = {"fall_moving_s": math.inf, "lying_moving_s": math.inf}
-    assert confirmed(from_rest, **off) == ["fall"]
-    assert confirmed(_still_then_fallen(0.0)) == ["fall"]
     # A client without a gyroscope (zeros) never looks at rest.
-    no_gyro = synthetic.Motion(
-        from_rest.time_ns,
-        from_rest.acc,
-        np.zeros_like(from_rest.gyro),
-        from_rest.onset_ns,
-    )
-    assert confirmed(no_gyro) == ["fall"]
+    assert _kinds(_without_gyroscope(from_rest), fall) == ["fall"]
     # Found lying after a gap in the stream, the walker is alerted (fail safe).
     keep = np.ones(from_rest.time_ns.shape[0], dtype=bool)
     gap_start = int(np.searchsorted(from_rest.time_ns, from_rest.onset_ns)) + 30
@@ -250,7 +245,7 @@ def test_tier2_confirms_a_fall_from_the_move() -> None:
     after_gap = synthetic.Motion(
         from_rest.time_ns[keep], from_rest.acc[keep], from_rest.gyro[keep]
     )
-    assert confirmed(after_gap) == ["lying"]
+    assert _kinds(after_gap, fall) == ["lying"]
 
 
 def test_run_start_values_do_not_depend_on_batches() -> None:
