@@ -82,6 +82,8 @@ def _add_mqtt(config_dir: Path, port: int) -> None:
             "data": {"broker": "127.0.0.1", "port": port},
             "options": {},
             "source": "user",
+            # Not the station's walkers: MQTT reads its subentries as devices.
+            "subentries": [],
         }
     )
     path.write_text(json.dumps(stored))
@@ -108,6 +110,14 @@ def _add_stations(
             "unique_id": f"load_{index:02d}",
             "title": f"Load {index:02d}",
             "data": {**template["data"], "name": f"Load {index:02d}"},
+            # One walker per station: a walker walks on one belt at a time.
+            "subentries": [
+                {
+                    **template["subentries"][0],
+                    "subentry_id": uuid.uuid4().hex[:26].upper(),
+                    "title": f"Walker {index:02d}",
+                }
+            ],
             "options": {
                 **template["options"],
                 "webhook_enabled": True,
