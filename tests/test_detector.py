@@ -21,7 +21,11 @@ from custom_components.retro_walk.detection import (
     Tier,
     gait,
 )
-from custom_components.retro_walk.detection.signals import at_run_start
+from custom_components.retro_walk.detection.signals import (
+    Turns,
+    _rotations,
+    at_run_start,
+)
 from evaluation import events, synthetic
 
 MS = 1_000_000
@@ -246,6 +250,26 @@ def test_tier2_confirms_a_fall_from_the_move() -> None:
         from_rest.time_ns[keep], from_rest.acc[keep], from_rest.gyro[keep]
     )
     assert _kinds(after_gap, fall) == ["lying"]
+
+
+@pytest.mark.parametrize(("count", "largest_pull"), [(1, 0.3), (600, 0.4), (300, 0.9)])
+def test_turns_filter_is_the_recursion(count: int, largest_pull: float) -> None:
+    """The closed form (in 256-sample chunks) equals the step-by-step filter."""
+    rng = np.random.default_rng(count)
+    acc = rng.normal(size=(count, 3)) * 3.0 + [0.0, 0.0, 9.8]
+    gyro = rng.normal(size=(count, 3)) * 4.0
+    dt = rng.uniform(0.001, 0.1, count)
+    alpha = rng.random(count) * largest_pull
+    g0 = np.array([0.0, 1.0, 9.0])
+    turns = _rotations(gyro, dt)
+    expected, g = [], g0
+    for k in range(count):
+        pull = min(alpha[k], 0.5)  # larger pulls count as 0.5
+        g = (1.0 - pull) * turns[k] @ g + pull * acc[k]
+        expected.append(g)
+    np.testing.assert_allclose(
+        Turns(gyro, dt).filter(acc, alpha, g0), expected, rtol=0, atol=1e-9
+    )
 
 
 def test_run_start_values_do_not_depend_on_batches() -> None:

@@ -131,8 +131,8 @@ from .samples import SampleBatch
 from .signals import (
     NEG_INF,
     STANDARD_GRAVITY,
+    Turns,
     at_run_start,
-    complementary,
     held_for,
     last_true,
     leaky_integral,
@@ -582,17 +582,18 @@ class Detector:
         """The gravity estimate of every sample (``attitude_*`` settings)."""
         cfg = self.config
         age, dt = times
+        turns = Turns(gyro, dt)
         target = acc
         target_g = acc_g
         if cfg.attitude_mean_tau_s > 0.0:
             beta = np.minimum(dt / cfg.attitude_mean_tau_s, 1.0)
-            target = complementary(acc, gyro, dt, beta, stream.mean_acc)
+            target = turns.filter(acc, beta, stream.mean_acc)
             stream.mean_acc = target[-1].copy()
             target_g = row_norm(target) * (1.0 / STANDARD_GRAVITY)
         weight = np.clip(1.0 - np.abs(target_g - 1.0) / cfg.attitude_gate_g, 0.0, 1.0)
         tau = np.where(age < _WARMUP_S, _WARMUP_TAU_S, cfg.attitude_tau_s)
         alpha = np.minimum(dt / tau, 1.0) * weight
-        return complementary(target, gyro, dt, alpha, stream.gravity)
+        return turns.filter(target, alpha, stream.gravity)
 
     def _model_logit_of(
         self,

@@ -20,6 +20,8 @@ STANDARD_GRAVITY: Final = 9.80665
 """m/s², as Sensor Logger assumes."""
 NEG_INF: Final = -math.inf
 _LEAK_CHUNK: Final = 256
+_MAX_PULL: Final = 0.5
+"""Largest per-sample pull of ``Turns.filter`` (0.5^256 ≈ 1e-77)."""
 
 
 def row_norm(values: FloatArray) -> FloatArray:
@@ -116,30 +118,66 @@ def _rotations(gyro: FloatArray, dt: FloatArray) -> FloatArray:
     return matrices
 
 
+class Turns:
+    """The gyroscope's rotations over a batch, composed once.
+
+    ``filter`` runs g_k = (1-alpha_k) R_k g_{k-1} + alpha_k a_k, k = 0 … n-1,
+    where R_k turns a world-fixed vector by the gyroscope over dt_k (alpha_k
+    pulls the estimate towards a_k). With Q_k = R_k … R_0 (an inclusive
+    prefix scan, log₂ n numpy steps) and c_k = (1-alpha_0) … (1-alpha_k), the
+    recursion has the closed form g_k = c_k Q_k (g_{-1} + Σ_{j≤k} alpha_j /
+    c_j Q_jᵀ a_j): the rotations, the costly part, are composed here once
+    and shared by every filter over the same samples, and each filter is a
+    few vector operations. c restarts every ``_LEAK_CHUNK`` samples so that
+    1/c_j stays far from overflow.
+    """
+
+    def __init__(self, gyro: FloatArray, dt: FloatArray) -> None:
+        """Compose the rotations of one batch."""
+        products = _rotations(gyro, dt)
+        n = products.shape[0]
+        step = 1
+        while step < n:
+            combined = products.copy()
+            np.matmul(products[step:], products[: n - step], out=combined[step:])
+            products = combined
+            step *= 2
+        self._products = products
+        """Q_k = R_k … R_0 for every k (rotations: Q_kᵀ turns back)."""
+
+    def filter(self, acc: FloatArray, alpha: FloatArray, g0: FloatArray) -> FloatArray:
+        """g_k for every sample (``g0``: the estimate before the batch).
+
+        A pull above ``_MAX_PULL`` counts as ``_MAX_PULL`` (the detector's
+        stay below 0.4: its time steps are capped well under its time
+        constants), so that c_j stays representable over a chunk.
+        """
+        products = self._products
+        alpha = np.minimum(alpha, _MAX_PULL)
+        keep = 1.0 - alpha
+        # Q_jᵀ a_j: each measurement turned back to the batch's start.
+        back = np.einsum("kji,kj->ki", products, acc)
+        out = np.empty_like(acc)
+        start = g0
+        for begin in range(0, acc.shape[0], _LEAK_CHUNK):
+            end = begin + _LEAK_CHUNK
+            scale = np.cumprod(keep[begin:end])
+            pulled = start + np.cumsum(
+                (alpha[begin:end] / scale)[:, None] * back[begin:end], axis=0
+            )
+            chunk = products[begin:end] @ pulled[:, :, None]
+            out[begin:end] = scale[:, None] * chunk[:, :, 0]
+            if end < acc.shape[0]:
+                # The next chunk starts from this one's last estimate, turned back.
+                start = products[end - 1].T @ out[end - 1]
+        return out
+
+
 def complementary(
     acc: FloatArray, gyro: FloatArray, dt: FloatArray, alpha: FloatArray, g0: FloatArray
 ) -> FloatArray:
-    """Gravity estimates g_k = (1-alpha_k) R_k g_{k-1} + alpha_k a_k, k = 0 … n-1.
-
-    R_k turns the estimate by the gyroscope over dt_k; alpha_k pulls it towards
-    the measured acceleration. The recursion is linear in g, so the batch is
-    solved as an inclusive prefix scan of affine maps (log₂ n numpy steps)
-    rather than a Python loop; g0 is the estimate before the batch.
-    """
-    matrices = _rotations(gyro, dt) * (1.0 - alpha)[:, None, None]
-    offsets = (acc * alpha[:, None])[:, :, None]
-    n = acc.shape[0]
-    step = 1
-    while step < n:
-        head = n - step
-        new_offsets = offsets.copy()
-        new_offsets[step:] += matrices[step:] @ offsets[:head]
-        new_matrices = matrices.copy()
-        np.matmul(matrices[step:], matrices[:head], out=new_matrices[step:])
-        matrices, offsets = new_matrices, new_offsets
-        step *= 2
-    result: FloatArray = matrices @ g0 + offsets[:, :, 0]
-    return result
+    """Gravity estimates g_k = (1-alpha_k) R_k g_{k-1} + alpha_k a_k (``Turns``)."""
+    return Turns(gyro, dt).filter(acc, alpha, g0)
 
 
 def leaky_integral(
