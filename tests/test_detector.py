@@ -480,6 +480,14 @@ def test_gait_helpers_edge_cases() -> None:
     assert steady.regularity > 0.9
     assert steady.stride_cv < 0.02
     assert steady.stride_s == pytest.approx(2 / 1.8, abs=0.03)
+    # Movement without a repeating stride (sitting down, getting into a car)
+    # is no gait once a regularity is asked for; a steady gait still is.
+    restless = np.random.default_rng(4).normal(0.0, 0.15, 400)
+    assert gait.analyse(restless, 0.05).gait
+    assert not gait.analyse(restless, 0.05, min_regularity=0.1).gait
+    assert gait.analyse(
+        0.3 * np.sin(2 * np.pi * 1.8 * np.arange(400) / 50), 0.05, min_regularity=0.1
+    ).gait
 
 
 def _tilts(config: DetectorConfig, acc: np.ndarray, batch: int) -> np.ndarray:

@@ -10,7 +10,9 @@ the time they span. Every
 ``hop_s`` a ``window_s`` window is analysed:
 
 - gait or not: the standard deviation must reach ``min_std_g``
-  (standing still, or holding the rails without stepping, is not gait);
+  (standing still, or holding the rails without stepping, is not gait), and
+  the stride regularity ``min_regularity`` (sitting down, standing up or
+  getting into a car move the pelvis without a repeating stride);
 - stride regularity: the unbiased autocorrelation at the stride lag, the
   first autocorrelation peak between 0.7 and 2.5 s within 0.1 of the highest
   there (Moe-Nilssen & Helbostad 2004: 1 for a perfectly repeating gait,
@@ -104,7 +106,7 @@ def stride_cv(x: FloatArray, step_lag: int) -> float:
     return _MAD_TO_SD * float(np.median(np.abs(strides - median))) / median
 
 
-def analyse(x: FloatArray, min_std_g: float) -> GaitWindow:
+def analyse(x: FloatArray, min_std_g: float, min_regularity: float = 0.0) -> GaitWindow:
     """Gait features of one window of vertical acceleration (g)."""
     centred = x - x.mean()
     if float(centred.std()) < min_std_g:
@@ -123,6 +125,8 @@ def analyse(x: FloatArray, min_std_g: float) -> GaitWindow:
         if corr[lag] >= _STEP_MIN_CORRELATION
     ]
     step_lag = steps[0] if steps else stride_lag
+    if float(corr[stride_lag]) < min_regularity:
+        return GaitWindow(gait=False)
     return GaitWindow(
         gait=True,
         regularity=float(corr[stride_lag]),
@@ -163,11 +167,13 @@ class GaitTracker:
         hop_s: float,
         min_std_g: float,
         max_hole_s: float = _MAX_HOLE_S,
+        min_regularity: float = 0.0,
     ) -> None:
         """Set the window geometry; ``restart`` before the first samples."""
         self._window = round(window_s * GRID_HZ)
         self._hop = max(1, round(hop_s * GRID_HZ))
         self._min_std_g = min_std_g
+        self._min_regularity = min_regularity
         self._max_hole_s = max_hole_s
         self.work = 0
         """Grid points made and window points analysed so far."""
@@ -233,7 +239,11 @@ class GaitTracker:
                 results.append(
                     (
                         first_index + min(index, ts.shape[0] - 1),
-                        analyse(grid[end - window : end], self._min_std_g),
+                        analyse(
+                            grid[end - window : end],
+                            self._min_std_g,
+                            self._min_regularity,
+                        ),
                     )
                 )
             self._grid = grid[-window:]
