@@ -284,8 +284,8 @@ class DetectorConfig:
     """A window whose stride regularity stays below this is no gait (it
     breaks a row of unsteady windows rather than adding to it): sitting
     down, standing up, getting into a car. On SisFall's daily activities
-    that halves tier 3 (77 -> 28/h); on the modelled irregular steps tier
-    3 stays 39 of 42 (both halves)."""
+    that cuts tier 3 from 77 to 28/h; on the modelled irregular steps
+    tier 3 stays 39 of 42 (both halves)."""
     baseline_windows: int = 4
     unsteady_regularity_drop: float = 0.25
     unsteady_cv_ratio: float = 4.0
