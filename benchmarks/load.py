@@ -41,6 +41,7 @@ import aiohttp
 import numpy as np
 
 from evaluation import datasets
+from homeassistant.util.ulid import ulid_now
 from tests.e2e.hass_process import HassProcess, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +115,7 @@ def _add_stations(
             "subentries": [
                 {
                     **template["subentries"][0],
-                    "subentry_id": uuid.uuid4().hex[:26].upper(),
+                    "subentry_id": ulid_now(),
                     "title": f"Walker {index:02d}",
                 }
             ],

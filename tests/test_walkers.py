@@ -308,10 +308,10 @@ async def test_delete_walker_history_only_when_asked(hass: HomeAssistant) -> Non
     with pytest.raises(ServiceValidationError):
         await async_history(hass, walker="Ana")
     assert [s["walker"] for s in (await async_history(hass))["sessions"]] == ["Luis"]
-    # A known walker without sessions: nothing to delete, no error.
     assert await _delete(
         hass, {"walker": "Luis", "config_entry_id": entry.entry_id}
     ) == {"deleted": 1}
+    # A known walker without sessions: nothing to delete, no error.
     assert await _delete(hass, {"walker": "Luis"}) == {"deleted": 0}
     with pytest.raises(ServiceValidationError) as err:
         await async_call(hass, "delete_walker_history", walker="Nobody")

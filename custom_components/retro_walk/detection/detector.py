@@ -315,7 +315,7 @@ class _Signals:
     speed: FloatArray  # vertical, m/s, up positive
     model: FloatArray  # the learned rule's log-odds (-inf without a model)
     activity: FloatArray  # RMS departure from 1 g over ~1 s, to the sample before
-    walking: BoolArray  # on the move (stepping) for at least ``walking_hold_s``
+    walking: BoolArray  # rotation RMS ≥ ``walking_rate`` for ``walking_hold_s``
     since_moving: FloatArray  # time since ``walking`` was last true
 
 
