@@ -157,6 +157,13 @@ _SETTLE_S: Final = 1.0
 """… and tilt and vertical speed count as zero this long, while it converges."""
 _MOVING_TAU_S: Final = 0.25
 """s: the rotation-rate RMS that tells a walker on the move from one at rest."""
+_GATE_TAUS: Final = np.array([ACTIVITY_TAU_S, _MOVING_TAU_S])
+"""τ of the moving averages the gates need: activity, rotation."""
+_FEATURE_TAUS: Final = np.array(
+    [ACTIVITY_TAU_S, _MOVING_TAU_S, TILT_TAU_S, FAST_TAU_S, FAST_TAU_S, ACTIVITY_TAU_S]
+)
+"""… and those the learned rule's features add: tilt, rate, acceleration,
+rotation RMS."""
 _EPS: Final = 0.005
 """s: durations count as reached within this (client clock jitter)."""
 _TAIL_ROWS: Final = 512
@@ -617,37 +624,45 @@ class Detector:
         when there is a model or a ``feature_log`` (else ``None``).
         """
         tilt, rate, speed, acc_g, gyro_norm = signals
-        state = stream.smooth
-
-        def average(name: str, values: FloatArray, tau: float) -> FloatArray:
-            result = smoothed(values, dt, tau, state.get(name, float(values[0])))
-            state[name] = float(result[-1])
-            return result
-
         departure = acc_g - 1.0
         squared = departure * departure
+        gyro2 = gyro_norm * gyro_norm
+        need_features = self._model is not None or self.feature_log is not None
+        # Every moving average over this batch in one pass: (name, input, τ).
+        inputs = [("acc2", squared), ("moving", gyro2)]
+        if need_features:
+            inputs += [("tilt", tilt), ("rate", rate), ("acc", acc_g), ("gyro2", gyro2)]
+        taus = _FEATURE_TAUS if need_features else _GATE_TAUS
+        state = stream.smooth
         before = state.get("acc2", float(squared[0]))
-        activity = np.sqrt(average("acc2", squared, ACTIVITY_TAU_S))
+        averages = smoothed(
+            np.stack([values for _, values in inputs], axis=1),
+            dt,
+            taus,
+            np.array([state.get(name, float(values[0])) for name, values in inputs]),
+        )
+        for (name, _), value in zip(inputs, averages[-1].tolist(), strict=True):
+            state[name] = value
+        activity = np.sqrt(averages[:, 0])
         # The rules are gated by the activity up to the sample before: an
         # impact or a stumble does not count against itself.
         prior = np.empty_like(activity)
         prior[0] = math.sqrt(before)
         prior[1:] = activity[:-1]
-        gyro2 = gyro_norm * gyro_norm
-        moving = np.sqrt(average("moving", gyro2, _MOVING_TAU_S))
-        if self._model is None and self.feature_log is None:
+        moving = np.sqrt(averages[:, 1])
+        if not need_features:
             return np.full(times.shape, NEG_INF), prior, moving, None
         features = np.stack(
             (
                 tilt,
-                tilt - average("tilt", tilt, TILT_TAU_S),
+                tilt - averages[:, 2],
                 rate,
-                average("rate", rate, FAST_TAU_S),
+                averages[:, 3],
                 speed,
                 acc_g,
-                average("acc", acc_g, FAST_TAU_S),
+                averages[:, 4],
                 activity,
-                np.sqrt(average("gyro2", gyro2, ACTIVITY_TAU_S)),
+                np.sqrt(averages[:, 5]),
                 gyro_norm,
             ),
             axis=1,

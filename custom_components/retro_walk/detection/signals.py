@@ -201,20 +201,29 @@ def leaky_integral(
 
 
 def smoothed(
-    values: FloatArray, dt: FloatArray, tau: float, start: float
+    values: FloatArray,
+    dt: FloatArray,
+    tau: float | FloatArray,
+    start: float | FloatArray,
 ) -> FloatArray:
     """Exponential moving average: v_k = a_k v_{k-1} + (1 - a_k) x_k, a_k = e^{-dt_k/τ}.
 
     ``start`` is v_{-1}. Closed form per chunk, as ``leaky_integral``: with
     C_k = e^{-T_k/τ}, v_k = C_k (v_{-1} + Σ_{j≤k} (1 - a_j) x_j / C_j).
+    ``values`` may also be (n, k), with ``tau`` and ``start`` per column: k
+    averages over the same samples in one pass (numpy's per-call cost, not
+    the arithmetic, is what a short batch pays for).
     """
+    step = dt if values.ndim == 1 else dt[:, None]
     out = np.empty_like(values)
     state = start
-    gain = -np.expm1(-dt / tau)
+    gain = -np.expm1(-step / tau)
     for begin in range(0, values.shape[0], _LEAK_CHUNK):
         end = begin + _LEAK_CHUNK
-        decay = np.exp(-np.cumsum(dt[begin:end]) / tau)
-        chunk = decay * (state + np.cumsum(values[begin:end] * gain[begin:end] / decay))
+        decay = np.exp(-np.cumsum(step[begin:end], axis=0) / tau)
+        chunk = decay * (
+            state + np.cumsum(values[begin:end] * gain[begin:end] / decay, axis=0)
+        )
         out[begin:end] = chunk
-        state = float(chunk[-1])
+        state = chunk[-1]
     return out
