@@ -667,7 +667,7 @@ def table(columns: Mapping[str, Scores]) -> str:
             ),
         )
     row(
-        "Tier 1 during the walk before a fall (> 1 s before onset)",
+        "Tier 1 before a fall, > 1 s before its onset (F05: during the jog)",
         "",
         lambda s: str(
             sum(s.falls.get(k, FallScores()).early for k in ("walking", "sitting"))
