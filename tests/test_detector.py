@@ -361,6 +361,41 @@ def test_refractory_and_edge_triggering() -> None:
     assert (found[1].time_ns - found[0].time_ns) > 5_000 * MS
 
 
+def test_rearm_lets_a_resumed_walker_be_paused_again() -> None:
+    # Two stumbles 2 s apart: the refractory holds the second back, unless
+    # the belt ran again in between (the walker resumed after the pause).
+    base = synthetic.walking(40.0, seed=7)
+    t_s = (base.time_ns - base.time_ns[0]) / 1e9
+    acc, gyro = base.acc, base.gyro
+    for onset in (1000, 1100):
+        injected = events.inject(
+            "stumble", np.random.default_rng(2), t_s, acc, gyro, onset, after_s=3.0
+        )
+        acc = np.concatenate((injected.acc, acc[injected.acc.shape[0] :]))
+        gyro = np.concatenate((injected.gyro, gyro[injected.gyro.shape[0] :]))
+    batches = synthetic.Motion(base.time_ns, acc, gyro).batches(50)
+
+    def pauses(rearm_at: int | None) -> list[int]:
+        detector = Detector()
+        found = []
+        for number, batch in enumerate(batches):
+            if number == rearm_at:
+                detector.rearm()
+            found += [d.time_ns for d in detector.process(batch) if d.tier == 1]
+        return found
+
+    held_back = pauses(None)
+    assert len(held_back) == 1
+    # Rearmed before the first stumble: nothing changes.
+    assert pauses(10) == held_back
+    # Rearmed between them (batch 21 starts 21 s in, the stumbles are at
+    # 20 s and 22 s): both pause.
+    both = pauses(21)
+    assert len(both) == 2
+    assert both[0] == held_back[0]
+    assert 1_500 * MS < both[1] - both[0] < 3_000 * MS
+
+
 def test_stale_and_duplicate_samples_are_ignored() -> None:
     motion = synthetic.with_event("slip", 0)
     batches = motion.batches(50)

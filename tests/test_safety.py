@@ -707,6 +707,42 @@ async def test_real_detector_free_fall_then_lying_through_the_webhook(
     assert len(notify["partner"]) == 1
 
 
+async def test_a_resumed_belt_is_protected_at_once(
+    hass: HomeAssistant,
+    station: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The real detector: a walker who resumes right after a safety pause and
+    slips again is paused again, though tier 1's refractory (one pause per
+    incident) has not run out."""
+    await async_call(hass, "start_session")
+
+    async def push(**motion: tuple[float, float, float]) -> None:
+        batch = message(time.time_ns() - 2 * 10**8, **motion)
+        assert await _push(hass_client_no_auth, batch) == 200
+        freezer.tick(timedelta(seconds=0.2))
+        async_fire_time_changed_exact(hass)
+        await hass.async_block_till_done()
+
+    async def walk(seconds: float) -> None:
+        for step in range(round(seconds / 0.2)):
+            await push(gyro=(0.0, 0.5 if step % 2 else -0.5, 0.0))
+
+    await walk(12)  # calibration
+    await push(acc=(0.0, GRAVITY, 0.0))  # 200 ms of free fall
+    assert hass.states.get(STATE).state == "paused_by_safety"
+    first = hass.states.get(EVENT).state
+    await walk(0.6)
+    await async_call(hass, "resume_session")
+    assert hass.states.get(STATE).state != "paused_by_safety"
+    await walk(1.0)
+    await push(acc=(0.0, GRAVITY, 0.0))  # again, 2 s after the first
+    assert hass.states.get(STATE).state == "paused_by_safety"
+    assert hass.states.get(EVENT).state != first
+    assert hass.states.get(EVENT).attributes["kind"] == "free_fall"
+
+
 async def test_a_broken_notify_target_does_not_silence_the_next(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,

@@ -129,6 +129,7 @@ class MotionInput:
         self._last_log: dict[str, float] = {}
         self._webhook_id: str | None = None
         self._session_id: str | None = None
+        self._moving = False
         # The stream's owner in this session: (deviceId, sessionId).
         self._owner: tuple[str, str] | None = None
         # Admitted samples waiting for the detector (see _async_run_detector).
@@ -192,17 +193,23 @@ class MotionInput:
         self._async_drop_pending()
 
     @callback
-    def async_set_session(self, session_id: str | None) -> None:
+    def async_set_session(self, session_id: str | None, *, moving: bool) -> None:
         """Run the detector only during a session; a new session recalibrates.
 
-        A new session (or none) frees the stream for the next phone.
+        A new session (or none) frees the stream for the next phone. When a
+        halted session walks on (``moving``: a pause or an interruption
+        ended), the detector is rearmed: a pause's refractory must not leave
+        the resumed belt unprotected.
         """
         if session_id != self._session_id:
             self._owner = None
             self._async_drop_pending()
             if session_id is not None:
                 self.detector.reset()
+        elif moving and not self._moving:
+            self.detector.rearm()
         self._session_id = session_id
+        self._moving = moving and session_id is not None
         self.active = session_id is not None
 
     # Input -------------------------------------------------------------------

@@ -90,7 +90,9 @@ Tiers and kinds (``Detection.kind``):
 "Held ≥ d" counts the time since the condition was last false, so n samples
 at period p hold n·p (3 samples at 50 Hz hold 60 ms), within 5 ms of clock
 jitter. Each tier fires at most once per ``refractory_s`` (tier 3 once per
-``unsteady_refractory_s``); every rule is edge triggered, so a condition
+``unsteady_refractory_s``), except that ``rearm`` (the belt runs again
+after a pause) lets tiers 1 and 2 fire at once; every rule is edge
+triggered, so a condition
 that stays true (lying still) fires once. For the first second of a stream
 the gravity estimate is still converging: tilt and vertical speed count as
 zero.
@@ -403,10 +405,24 @@ class Detector:
         self._ref_norm_sum = 0.0
         self._ref_count = 0
         self._fired: dict[Tier, float] = dict.fromkeys(Tier, NEG_INF)
+        self._rearmed_after = NEG_INF
+        """Tier-1 and tier-2 detections up to this time hold nothing back."""
         self._gait_quiet_until = NEG_INF
         self._baseline: list[GaitWindow] = []
         self._baseline_regularity = math.nan
         self._baseline_cv = math.nan
+
+    def rearm(self) -> None:
+        """The walker walks on (the belt runs again): tiers 1 and 2 may fire at once.
+
+        A tier's refractory keeps one incident from being reported twice; it
+        must not outlast the pause that incident caused. A walker who resumes
+        two seconds after a slip and slips again is paused again. Tier 3
+        keeps its refractory: it prompts, it protects nothing.
+        """
+        self._rearmed_after = max(
+            self._fired[Tier.PAUSE_NOW], self._fired[Tier.CONFIRMED_FALL]
+        )
 
     @property
     def calibrated(self) -> bool:
@@ -837,7 +853,8 @@ class Detector:
         detections = []
         for index, _priority, tier, kind in candidates:
             now = float(ts[index])
-            if now - self._fired[tier] < cfg.refractory_s:
+            before = self._fired[tier]
+            if before > self._rearmed_after and now - before < cfg.refractory_s:
                 continue
             if (
                 kind == "lying"

@@ -282,8 +282,8 @@ class SafetyRunner:
         session = self._station.session
         active = session is not None and session.is_active
         session_id = session.session_id if session is not None and active else None
-        self.motion.async_set_session(session_id)
         moving = session is not None and session.is_moving
+        self.motion.async_set_session(session_id, moving=moving)
         self._decide(
             StationState(
                 session_id=session_id,
