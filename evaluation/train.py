@@ -213,8 +213,12 @@ def _group(code: str) -> str:
 # --- the network ------------------------------------------------------------------
 
 
-def fit(samples: Sequence[Sample], seed: int = SEED) -> Model:
-    """Train the network on ``samples`` (full-batch Adam, weighted log-loss)."""
+def fit(samples: Sequence[Sample], seed: int | None = None) -> Model:
+    """Train the network on ``samples`` (full-batch Adam, weighted log-loss).
+
+    ``seed``: the initial weights' (``SEED`` when ``None``, read at call time
+    so that an experiment may set ``SEED``).
+    """
     xs, ys, groups = [], [], []
     for sample in samples:
         # Where tier 1 cannot fire, the model's answer does not matter.
@@ -240,7 +244,7 @@ def fit(samples: Sequence[Sample], seed: int = SEED) -> Model:
     for group, share in GROUP_WEIGHTS.items():
         members = kinds == group
         weights[members] = share / max(int(members.sum()), 1)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(SEED if seed is None else seed)
     n_features = z.shape[1]
     params = [
         rng.normal(0.0, 1.0 / math.sqrt(n_features), (n_features, HIDDEN)),
