@@ -9,7 +9,7 @@ examples every run) so that the suite stays reproducible and fast.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import itertools
 import math
 from typing import Any
@@ -454,6 +454,42 @@ def test_unsafe_holds_then_clears() -> None:
     assert not host.policy.unsafe
     host.send(HALTED)
     assert host.policy.unsafe  # paused for safety
+
+
+def test_a_resumed_belt_gets_no_start_grace_once_the_stream_began() -> None:
+    """A stream that died during a pause pauses the resumed belt in a second."""
+    host = Host(make_policy(stream_timeout=1.0, start_grace=10.0))
+    host.send(MOVING)
+    host.send(SamplesArrived())
+    host.send(replace(HALTED, paused_by_safety=False))  # the walker pauses
+    host.wait(60)  # … and the phone stops streaming meanwhile
+    assert _lost(host.log) == []
+    host.send(MOVING)  # resumed
+    host.wait(0.9)
+    assert _lost(host.log) == []
+    host.wait(0.2)
+    assert _lost(host.log) == [PauseBelt("stream_lost", 1)]
+    show = next(
+        action
+        for _, action in host.log
+        if isinstance(action, ShowInstability) and action.kind == "stream_lost"
+    )
+    assert show.features["silence_s"] == pytest.approx(61, abs=0.01)
+
+
+def test_a_resumed_belt_with_a_live_stream_runs_on() -> None:
+    host = Host(make_policy(stream_timeout=1.0, start_grace=10.0))
+    host.send(MOVING)
+    host.send(SamplesArrived())
+    host.send(HALTED)
+    for _ in range(20):  # the phone streams on during the pause
+        host.wait(0.2)
+        host.send(SamplesArrived())
+    host.send(MOVING)
+    for _ in range(20):
+        host.wait(0.2)
+        host.send(SamplesArrived())
+    assert _lost(host.log) == []
 
 
 def test_a_stale_timer_does_nothing_and_a_late_one_still_acts() -> None:

@@ -64,7 +64,8 @@ CONF_ACK_TIMEOUT: Final = "ack_timeout"
 DEFAULT_STREAM_TIMEOUT: Final = 1.0
 DEFAULT_MIN_CLEARANCE: Final = 30.0  # cm between the walker and the deck's rear end
 DEFAULT_ACK_TIMEOUT: Final = 60.0
-# After a session starts, the phone has this long to start streaming.
+# After a session starts, the phone has this long to start streaming (a
+# belt resumed once the stream began gets only the stream timeout).
 STREAM_START_GRACE: Final = 10.0
 # A walker missing from the belt for this long (s) while it runs is tier 1.
 LEFT_BELT_DEBOUNCE: Final = 0.5

@@ -86,7 +86,7 @@ class PolicyConfig:
     watches_stream: bool  # a motion stream is configured and there is a belt
     has_presence_sensors: bool = False
     stream_timeout: float = 1.0
-    start_grace: float = 10.0  # after the belt (re)starts, for the first message
+    start_grace: float = 10.0  # after a session's belt starts, for its first message
     left_belt_debounce: float = 0.5
     min_clearance_cm: float = 30.0
     ack_timeout: float = 60.0
@@ -490,7 +490,15 @@ class SafetyPolicy:
         if moving != self._moving:
             self._moving = moving
             if moving and self.config.watches_stream:
-                self._arm(Timer.STREAM, self.config.start_grace, actions)
+                # The phone gets time to begin a session's stream; once it
+                # has, a belt that runs again (after a pause) gets no more
+                # than a running one: a stream that died during the pause
+                # must not leave it unwatched for the grace.
+                started = self._last_sample is not None
+                grace = (
+                    self.config.stream_timeout if started else self.config.start_grace
+                )
+                self._arm(Timer.STREAM, grace, actions)
             elif not moving:
                 self._cancel(Timer.STREAM, actions)
         self._check_presence(actions)
