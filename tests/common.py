@@ -10,6 +10,7 @@ import probatio as vol
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
+    async_fire_time_changed_exact,
 )
 
 from custom_components.retro_walk.const import (
@@ -77,6 +78,15 @@ RECORD: dict[str, Any] = {
 def history_file(data: dict[str, Any], key: str = "x") -> dict[str, Any]:
     """A station's history file (version 1.1) holding ``data``."""
     return {"version": 1, "minor_version": 1, "key": key, "data": data}
+
+
+async def async_advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Move the frozen clock on by ``seconds`` and run what falls due then."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed_exact(hass)
+    await hass.async_block_till_done()
 
 
 async def async_tick(

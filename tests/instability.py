@@ -8,22 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 import itertools
 import time
 from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from pytest_homeassistant_custom_component.common import (
-    async_fire_time_changed_exact,
-)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.retro_walk.detection import Detection, Detector, Tier
 from homeassistant.core import HomeAssistant
 
-from .common import STATION_OPTIONS
+from .common import STATION_OPTIONS, async_advance
 from .sensorlogger import message
 
 WEBHOOK_ID = "retro-walk-test-webhook"
@@ -70,9 +66,7 @@ async def async_stream(
     """Push 20-sample batches every 200 ms, as a phone at 100 Hz does."""
     for _ in range(round(seconds / 0.2)):
         await async_push(client)
-        freezer.tick(timedelta(seconds=0.2))
-        async_fire_time_changed_exact(hass)
-        await hass.async_block_till_done()
+        await async_advance(hass, freezer, 0.2)
 
 
 async def async_report(

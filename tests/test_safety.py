@@ -36,6 +36,7 @@ from .common import (
     STATION_DATA,
     STATION_OPTIONS,
     async_add_station,
+    async_advance,
     async_call,
     async_history,
     async_tick,
@@ -111,23 +112,38 @@ async def _push(hass_client_no_auth: ClientSessionGenerator, body: Any) -> int:
     return response.status
 
 
-async def _stream(
+async def _push_live(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     client: ClientSessionGenerator,
-    seconds: float,
+    **motion: tuple[float, float, float],
 ) -> None:
-    """Push 20-sample batches every 200 ms, as a phone at 100 Hz does.
+    """One 20-sample batch of the last 200 ms, sent now; then time moves on.
 
     Stamped with the (frozen) wall clock, as a phone's are: the detector drops
     samples far from the time they arrive, and those no longer feed the stream
     watchdog.
     """
-    for _ in range(round(seconds / 0.2)):
-        assert await _push(client, message(time.time_ns() - 2 * 10**8)) == 200
-        freezer.tick(timedelta(seconds=0.2))
-        async_fire_time_changed_exact(hass)
-        await hass.async_block_till_done()
+    assert await _push(client, message(time.time_ns() - 2 * 10**8, **motion)) == 200
+    await async_advance(hass, freezer, 0.2)
+
+
+async def _stream(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    client: ClientSessionGenerator,
+    seconds: float,
+    *,
+    sway: bool = False,
+) -> None:
+    """Push a batch every 200 ms, as a phone at 100 Hz does.
+
+    ``sway``: the pelvis turns to and fro about the spine, as in walking,
+    which the real detector needs to see the walker on the move.
+    """
+    for step in range(round(seconds / 0.2)):
+        yaw = (0.5 if step % 2 else -0.5) if sway else 0.0
+        await _push_live(hass, freezer, client, gyro=(0.0, yaw, 0.0))
 
 
 async def _moving_session(
@@ -677,32 +693,20 @@ async def test_real_detector_free_fall_then_lying_through_the_webhook(
     notify: dict[str, list[ServiceCall]],
 ) -> None:
     """The real detector: 0 g for 200 ms while walking pauses; lying on the
-    side alerts.
-
-    The phone's clock is Home Assistant's: the detector checks sample times
-    against the time each message arrives.
-    """
+    side alerts."""
     await async_call(hass, "start_session")
-
-    async def push(**motion: tuple[float, float, float]) -> None:
-        """The last 200 ms, sent now; then time moves on by as much."""
-        batch = message(time.time_ns() - 2 * 10**8, **motion)
-        assert await _push(hass_client_no_auth, batch) == 200
-        freezer.tick(timedelta(seconds=0.2))
-        async_fire_time_changed_exact(hass)
-        await hass.async_block_till_done()
-
-    for step in range(60):  # 12 s upright, walking (yaw sway): calibration
-        await push(gyro=(0.0, 0.5 if step % 2 else -0.5, 0.0))
+    await _stream(hass, freezer, hass_client_no_auth, 12, sway=True)  # calibration
     assert hass.states.get(STATE).state == "warm_up"
     # Free fall: the accelerometer (without gravity) cancels gravity.
-    await push(acc=(0.0, GRAVITY, 0.0))
+    await _push_live(hass, freezer, hass_client_no_auth, acc=(0.0, GRAVITY, 0.0))
     assert hass.states.get(STATE).state == "paused_by_safety"
     assert hass.states.get(EVENT).attributes["kind"] == "free_fall"
     assert notify["partner"] == []
     # On the floor, on the side: gravity along x for 6 s.
     for _ in range(30):
-        await push(acc=(-GRAVITY, GRAVITY, 0.0))
+        await _push_live(
+            hass, freezer, hass_client_no_auth, acc=(-GRAVITY, GRAVITY, 0.0)
+        )
     assert hass.states.get(EVENT).attributes["event_type"] == "confirmed_fall"
     assert len(notify["partner"]) == 1
 
@@ -716,28 +720,18 @@ async def test_a_resumed_belt_is_protected_at_once(
     """The real detector: a walker who resumes right after a safety pause and
     slips again is paused again, though tier 1's refractory (one pause per
     incident) has not run out."""
+    client = hass_client_no_auth
     await async_call(hass, "start_session")
-
-    async def push(**motion: tuple[float, float, float]) -> None:
-        batch = message(time.time_ns() - 2 * 10**8, **motion)
-        assert await _push(hass_client_no_auth, batch) == 200
-        freezer.tick(timedelta(seconds=0.2))
-        async_fire_time_changed_exact(hass)
-        await hass.async_block_till_done()
-
-    async def walk(seconds: float) -> None:
-        for step in range(round(seconds / 0.2)):
-            await push(gyro=(0.0, 0.5 if step % 2 else -0.5, 0.0))
-
-    await walk(12)  # calibration
-    await push(acc=(0.0, GRAVITY, 0.0))  # 200 ms of free fall
+    await _stream(hass, freezer, client, 12, sway=True)  # calibration
+    await _push_live(hass, freezer, client, acc=(0.0, GRAVITY, 0.0))  # free fall
     assert hass.states.get(STATE).state == "paused_by_safety"
     first = hass.states.get(EVENT).state
-    await walk(0.6)
+    await _stream(hass, freezer, client, 0.6, sway=True)
     await async_call(hass, "resume_session")
     assert hass.states.get(STATE).state != "paused_by_safety"
-    await walk(1.0)
-    await push(acc=(0.0, GRAVITY, 0.0))  # again, 2 s after the first
+    await _stream(hass, freezer, client, 1.0, sway=True)
+    # Again, 2 s after the first.
+    await _push_live(hass, freezer, client, acc=(0.0, GRAVITY, 0.0))
     assert hass.states.get(STATE).state == "paused_by_safety"
     assert hass.states.get(EVENT).state != first
     assert hass.states.get(EVENT).attributes["kind"] == "free_fall"
