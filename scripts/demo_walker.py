@@ -74,6 +74,7 @@ STANDARD_GRAVITY = 9.80665
 SESSION_SENSOR = "sensor.demo_station_session_state"
 STUMBLE_BUTTON = "input_button.demo_stumble"
 FALL_BUTTON = "input_button.demo_fall"
+PHONE_OFF = "input_boolean.demo_phone_off"
 STATION_NAME = "Demo station"
 MOVING_STATES = frozenset({"warm_up", "forward", "backward", "cool_down"})
 NOT_ACTIVE_STATES = frozenset({"idle", "finished", "unknown", "unavailable"})
@@ -415,6 +416,7 @@ class Station:
     session_entity: str | None = None
     state: str | None = None
     buttons: dict[str, str | None] = field(default_factory=dict)
+    phone_off: bool = False  # the walker's phone stopped recording (demo toggle)
     last_ok: float | None = None  # time.monotonic() of the last answer
     started: float = field(default_factory=time.monotonic)
 
@@ -516,11 +518,20 @@ class Walker:
                 self._warn_once("no_station", "no retro_walk session state sensor yet")
                 return
             _LOGGER.info("watching %s", station.session_entity)
-        session, stumble, fall = await asyncio.gather(
+        session, stumble, fall, phone_off = await asyncio.gather(
             self._get(f"/api/states/{station.session_entity}"),
             self._get(f"/api/states/{STUMBLE_BUTTON}"),
             self._get(f"/api/states/{FALL_BUTTON}"),
+            self._get(f"/api/states/{PHONE_OFF}"),
         )
+        off = phone_off is not None and phone_off["state"] == "on"
+        if off != station.phone_off:
+            _LOGGER.info(
+                "%s: the phone %s",
+                PHONE_OFF,
+                "stops recording" if off else "records again (a new recording)",
+            )
+            station.phone_off = off
         if session is None:
             _LOGGER.warning("%s is gone; looking again", station.session_entity)
             station.session_entity = None
@@ -621,7 +632,7 @@ class Walker:
     def _end_stream(self) -> None:
         self.streaming = False
         _LOGGER.info(
-            "session over (%s): stopped streaming after %.0f s "
+            "stream ends (session %s): stopped streaming after %.0f s "
             "(%d messages, %d failed, %d rejected, %d gaps)",
             self.station.state,
             self.sent_samples / RATE_HZ,
@@ -648,7 +659,7 @@ class Walker:
         next_tick = time.monotonic()
         last_stats = time.monotonic()
         while not self.stop.is_set():
-            active = self.station.active
+            active = self.station.active and not self.station.phone_off
             if active and not self.streaming:
                 self._begin_stream()
             elif not active and self.streaming:
