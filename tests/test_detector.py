@@ -341,22 +341,23 @@ def test_unsteady_gait_prompts() -> None:
     )
 
 
-def test_refractory_and_edge_triggering() -> None:
-    # Two stumbles 2 s apart: one pause (refractory 5 s); 8 s apart: two.
+def _stumbles_at(*onsets: int) -> synthetic.Motion:
+    """40 s of walking (50 Hz) with a modelled stumble at each sample index."""
     base = synthetic.walking(40.0, seed=7)
     t_s = (base.time_ns - base.time_ns[0]) / 1e9
     acc, gyro = base.acc, base.gyro
-    for onset in (1000, 1100, 1500):
+    for onset in onsets:
         injected = events.inject(
             "stumble", np.random.default_rng(2), t_s, acc, gyro, onset, after_s=3.0
         )
         acc = np.concatenate((injected.acc, acc[injected.acc.shape[0] :]))
         gyro = np.concatenate((injected.gyro, gyro[injected.gyro.shape[0] :]))
-    found = [
-        d
-        for d in run(synthetic.Motion(base.time_ns, acc, gyro))
-        if d.tier == Tier.PAUSE_NOW
-    ]
+    return synthetic.Motion(base.time_ns, acc, gyro)
+
+
+def test_refractory_and_edge_triggering() -> None:
+    # Two stumbles 2 s apart: one pause (refractory 5 s); 8 s apart: two.
+    found = [d for d in run(_stumbles_at(1000, 1100, 1500)) if d.tier == Tier.PAUSE_NOW]
     assert [d.tier for d in found] == [Tier.PAUSE_NOW, Tier.PAUSE_NOW]
     assert (found[1].time_ns - found[0].time_ns) > 5_000 * MS
 
@@ -364,16 +365,7 @@ def test_refractory_and_edge_triggering() -> None:
 def test_rearm_lets_a_resumed_walker_be_paused_again() -> None:
     # Two stumbles 2 s apart: the refractory holds the second back, unless
     # the belt ran again in between (the walker resumed after the pause).
-    base = synthetic.walking(40.0, seed=7)
-    t_s = (base.time_ns - base.time_ns[0]) / 1e9
-    acc, gyro = base.acc, base.gyro
-    for onset in (1000, 1100):
-        injected = events.inject(
-            "stumble", np.random.default_rng(2), t_s, acc, gyro, onset, after_s=3.0
-        )
-        acc = np.concatenate((injected.acc, acc[injected.acc.shape[0] :]))
-        gyro = np.concatenate((injected.gyro, gyro[injected.gyro.shape[0] :]))
-    batches = synthetic.Motion(base.time_ns, acc, gyro).batches(50)
+    batches = _stumbles_at(1000, 1100).batches(50)
 
     def pauses(rearm_at: int | None) -> list[int]:
         detector = Detector()

@@ -92,10 +92,9 @@ at period p hold n·p (3 samples at 50 Hz hold 60 ms), within 5 ms of clock
 jitter. Each tier fires at most once per ``refractory_s`` (tier 3 once per
 ``unsteady_refractory_s``), except that ``rearm`` (the belt runs again
 after a pause) lets tiers 1 and 2 fire at once; every rule is edge
-triggered, so a condition
-that stays true (lying still) fires once. For the first second of a stream
-the gravity estimate is still converging: tilt and vertical speed count as
-zero.
+triggered, so a condition that stays true (lying still) fires once. For
+the first second of a stream the gravity estimate is still converging: tilt
+and vertical speed count as zero.
 
 Which samples are used is the sample clock's decision (``clock.py``): not
 newer than the newest one used (a message delivered twice or late), a lone

@@ -115,6 +115,9 @@ def analyse(x: FloatArray, min_std_g: float, min_regularity: float = 0.0) -> Gai
     lag_max = min(round(_STRIDE_MAX_S * GRID_HZ), x.shape[0] // 2)
     corr = autocorrelation(centred, lag_max)
     stride_lag = _first_peak_near_max(corr, lag_min, lag_max)
+    regularity = float(corr[stride_lag])
+    if regularity < min_regularity:
+        return GaitWindow(gait=False)
     # The step: the first autocorrelation peak before the stride. A gait so
     # symmetric that the stride peak found is a step has none: then the
     # stride lag is the step period.
@@ -125,11 +128,9 @@ def analyse(x: FloatArray, min_std_g: float, min_regularity: float = 0.0) -> Gai
         if corr[lag] >= _STEP_MIN_CORRELATION
     ]
     step_lag = steps[0] if steps else stride_lag
-    if float(corr[stride_lag]) < min_regularity:
-        return GaitWindow(gait=False)
     return GaitWindow(
         gait=True,
-        regularity=float(corr[stride_lag]),
+        regularity=regularity,
         stride_cv=stride_cv(centred, step_lag),
         stride_s=stride_lag / GRID_HZ,
     )
