@@ -133,6 +133,69 @@ def test_lone_spike_while_upright_is_not_an_impact() -> None:
     assert run(synthetic.Motion(motion.time_ns, acc, motion.gyro)) == []
 
 
+def _turn_then_strike(turn_to_strike_s: float, strike_g: float) -> synthetic.Motion:
+    """Walking; a 60 ms turn of 3.5 rad/s, then a strike ``turn_to_strike_s`` later."""
+    motion = synthetic.walking(30.0, seed=6)
+    acc, gyro = motion.acc.copy(), motion.gyro.copy()
+    down = acc[:500].mean(axis=0) / np.linalg.norm(acc[:500].mean(axis=0))
+    across = np.cross(down, [1.0, 0.0, 0.0])
+    gyro[1000:1003] = 3.5 * across / np.linalg.norm(across)
+    strike = 1002 + round(turn_to_strike_s * 50)
+    acc[strike] = strike_g * 9.81 * down
+    return synthetic.Motion(motion.time_ns, acc, gyro)
+
+
+@pytest.mark.parametrize("batch", [1, 7, 50])
+def test_a_strike_just_after_a_turn_is_a_stumble(batch: int) -> None:
+    # A stumble's foot strike: the trunk barely tilts, so only the turn
+    # just before tells it from a heel strike or a knock on the phone.
+    found = run(_turn_then_strike(0.2, 4.5), batch)
+    assert [(d.tier, d.kind) for d in found][:1] == [(Tier.PAUSE_NOW, "impact")]
+    assert found[0].features["max_acc_g"] == pytest.approx(4.5, abs=0.1)
+
+    # Too long after the turn, or too soft (a jogging stride lands at 3 g):
+    # no pause (the disturbed gait windows may still say "unsteady").
+    def pauses(found: list[Detection]) -> list[Detection]:
+        return [d for d in found if d.tier != Tier.UNSTEADY]
+
+    assert pauses(run(_turn_then_strike(0.5, 4.5), batch)) == []
+    assert pauses(run(_turn_then_strike(0.2, 3.5), batch)) == []
+    # Switched off, the same strike is a lone spike.
+    off = replace(DetectorConfig(), lone_impact_g=math.inf)
+    assert pauses(run(_turn_then_strike(0.2, 4.5), batch, off)) == []
+
+
+def _leaning_then_strike(lean_deg: float) -> synthetic.Motion:
+    """Walking, leaning over 2 s to ``lean_deg`` (no spin, no drop), then a
+    3.5 g strike 1 s later with nothing sudden before it."""
+    walk = synthetic.walking(30.0, seed=8)
+    acc, gyro = walk.acc.copy(), walk.gyro.copy()
+    up = acc[:1000].mean(axis=0)
+    g = float(np.linalg.norm(up))
+    u = up / g
+    w = np.cross(u, [1.0, 0.0, 0.0])
+    w /= np.linalg.norm(w)
+    angle = np.radians(lean_deg) * np.clip((np.arange(acc.shape[0]) - 1000) / 100, 0, 1)
+    lean = np.cos(angle)[:, None] * u + np.sin(angle)[:, None] * w
+    # The walk's own accelerations ride on the leaning gravity.
+    acc = acc - up + g * lean
+    gyro = gyro - np.gradient(angle, 1 / 50)[:, None] * np.cross(u, w)
+    acc[1150] = 3.5 * g * lean[1150]
+    return synthetic.Motion(walk.time_ns, acc, gyro)
+
+
+def test_an_impact_without_a_fall_phase_pauses_only_past_45_degrees() -> None:
+    # Stairs taken quickly and a collapse into a chair strike 3 g leaning
+    # 20-35°; landing at 45° or more is a fall.
+    rules_only = {"model": None}
+    assert _kinds(_leaning_then_strike(30.0), Tier.PAUSE_NOW, **rules_only) == []
+    assert _kinds(_leaning_then_strike(55.0), Tier.PAUSE_NOW, **rules_only) == [
+        "impact"
+    ]
+    before = {**rules_only, "impact_tilt_deg": 22.5}
+    assert _kinds(_leaning_then_strike(30.0), Tier.PAUSE_NOW, **before) == ["impact"]
+
+
 def test_impact_after_a_fall_phase_pauses() -> None:
     motion = synthetic.walking(30.0, seed=5)
     acc = motion.acc.copy()
@@ -173,7 +236,7 @@ def _standing_then_dropped(seconds_standing: float) -> synthetic.Motion:
     return synthetic.Motion(walk.time_ns, acc, gyro, int(walk.time_ns[end]))
 
 
-def _kinds(motion: synthetic.Motion, tier: Tier, **config: float) -> list[str]:
+def _kinds(motion: synthetic.Motion, tier: Tier, **config: object) -> list[str]:
     """The kinds of ``tier`` the detector (defaults but ``config``) fires."""
     found = run(motion, config=replace(DetectorConfig(), **config))
     return [d.kind for d in found if d.tier == tier]
