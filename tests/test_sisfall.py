@@ -214,6 +214,33 @@ def test_training_is_reproducible_and_writes_loadable_weights(
     assert config.lying_hold_s == 8.0
 
 
+def test_one_axis_of_the_rule_grid_is_chosen_again_per_fold(
+    split: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folds = tmp_path / "folds.json"
+    raw = json.loads(sisfall.FOLDS_FILE.read_text())
+    folds.write_text(json.dumps(raw))
+    monkeypatch.setattr(sisfall, "FOLDS_FILE", folds)
+    report = train.tune_axis("impact", split, tmp_path / "cache", jobs=1)
+    lines = report.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "fold 0",
+        "fold 1",
+        "fold 2",
+        "fold 3",
+        "every subject, the other rules at their defaults",
+    ]
+    chosen = json.loads(folds.read_text())
+    options = [o["impact_tilt_deg"] for o in train.RULE_GRID["impact"]]
+    for fold, entry in chosen.items():
+        rules = entry["rules"]
+        assert rules["impact_tilt_deg"] in options
+        # The other rules and the model are the fold's own, untouched.
+        before = {k: v for k, v in raw[fold]["rules"].items() if k != "impact_tilt_deg"}
+        assert {k: v for k, v in rules.items() if k != "impact_tilt_deg"} == before
+        assert entry["model"] == raw[fold]["model"]
+
+
 def test_smoothed_is_batch_independent() -> None:
     rng = np.random.default_rng(1)
     values = rng.normal(size=700)
