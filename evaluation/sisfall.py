@@ -223,7 +223,10 @@ def load_fold_configs(path: Path = FOLDS_FILE) -> dict[int, dict[str, object]]:
 
 
 def rule_values(rules: Mapping[str, object]) -> dict[str, object]:
-    """Detector settings from JSON values (lists become tuples, numbers floats)."""
+    """Detector settings from JSON values (lists become tuples, numbers floats).
+
+    An infinite value ("off") is written as the string "inf".
+    """
     return {
         name: tuple(value) if isinstance(value, (list, tuple)) else float(value)  # type: ignore[arg-type]
         for name, value in rules.items()

@@ -58,6 +58,7 @@ import json
 import math
 from pathlib import Path
 import sys
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -561,6 +562,23 @@ def rule_merit(s: sisfall.Scores) -> float:
     )
 
 
+def _write_folds(raw: dict[str, Any]) -> None:
+    """Write the folds file as strict JSON.
+
+    An infinite rule value ("off") becomes the string "inf", which
+    ``sisfall.rule_values`` reads back.
+    """
+
+    def finite(value: object) -> object:
+        return "inf" if isinstance(value, float) and math.isinf(value) else value
+
+    for entry in raw.values():
+        if "rules" in entry:
+            entry["rules"] = {k: finite(v) for k, v in entry["rules"].items()}
+    text = json.dumps(raw, indent=1, allow_nan=False)
+    sisfall.FOLDS_FILE.write_text(text + "\n")
+
+
 def tune_rules(data_dir: Path, cache: Path) -> str:
     """Choose the rules' thresholds per fold on the other folds' subjects.
 
@@ -577,7 +595,7 @@ def tune_rules(data_dir: Path, cache: Path) -> str:
     raw = json.loads(sisfall.FOLDS_FILE.read_text())
     for entry in raw.values():
         entry.pop("rules", None)  # chosen afresh
-    sisfall.FOLDS_FILE.write_text(json.dumps(raw, indent=1) + "\n")
+    _write_folds(raw)
     base = sisfall.load_fold_configs()
     results = []
     for point in points:
@@ -608,7 +626,7 @@ def tune_rules(data_dir: Path, cache: Path) -> str:
     merits = [rule_merit(sisfall.score(outcomes)) for outcomes in results]
     best = int(np.argmax(merits))
     lines.append(f"every subject: {points[best]} (merit {merits[best]:.3f})")
-    sisfall.FOLDS_FILE.write_text(json.dumps(raw, indent=1) + "\n")
+    _write_folds(raw)
     return "\n".join(lines)
 
 
@@ -675,7 +693,7 @@ def tune_axis(axis: str, data_dir: Path, cache: Path, jobs: int = 2) -> str:
     lines.append(
         f"every subject, the other rules at their defaults: {choose(kept, None)[1]}"
     )
-    sisfall.FOLDS_FILE.write_text(json.dumps(raw, indent=1) + "\n")
+    _write_folds(raw)
     return "\n".join(lines)
 
 

@@ -219,7 +219,9 @@ def test_one_axis_of_the_rule_grid_is_chosen_again_per_fold(
 ) -> None:
     folds = tmp_path / "folds.json"
     raw = json.loads(sisfall.FOLDS_FILE.read_text())
+    raw["0"]["rules"]["lying_moving_s"] = float("inf")  # "off", as Python writes it
     folds.write_text(json.dumps(raw))
+    raw["0"]["rules"]["lying_moving_s"] = "inf"  # … and as it is kept
     monkeypatch.setattr(sisfall, "FOLDS_FILE", folds)
     report = train.tune_axis("impact", split, tmp_path / "cache", jobs=1)
     lines = report.splitlines()
@@ -230,7 +232,10 @@ def test_one_axis_of_the_rule_grid_is_chosen_again_per_fold(
         "fold 3",
         "every subject, the other rules at their defaults",
     ]
-    chosen = json.loads(folds.read_text())
+    # Strict JSON (no Infinity), read back as the same settings.
+    chosen = json.loads(folds.read_text(), parse_constant=pytest.fail)
+    loaded = sisfall.load_fold_configs(folds)
+    assert loaded[0]["lying_moving_s"] == float("inf")
     options = [o["impact_tilt_deg"] for o in train.RULE_GRID["impact"]]
     for fold, entry in chosen.items():
         rules = entry["rules"]
