@@ -579,6 +579,36 @@ def _write_folds(raw: dict[str, Any]) -> None:
     sisfall.FOLDS_FILE.write_text(text + "\n")
 
 
+def _outcomes_at(
+    point: dict[str, object],
+    base: dict[int, dict[str, object]],
+    data_dir: Path,
+    cache: Path,
+    jobs: int = 1,
+) -> list[sisfall.Outcome]:
+    """Every trial with ``point``'s rules, each subject with its fold's model."""
+
+    def configs(subject: str) -> DetectorConfig:
+        fold = base.get(sisfall.fold_of(subject), {})
+        rules = sisfall.rule_values(point)
+        return replace(DetectorConfig(), **{**fold, **rules})  # type: ignore[arg-type]
+
+    return sisfall.outcomes(configs, data_dir, cache, jobs=jobs, direct=True)
+
+
+def _merit_without(outcomes: Sequence[sisfall.Outcome], fold: int | None) -> float:
+    """``rule_merit`` on the subjects outside ``fold`` (``None``: every one)."""
+    return rule_merit(
+        sisfall.score(
+            [
+                o
+                for o in outcomes
+                if fold is None or sisfall.fold_of(o.name.split("_")[1]) != fold
+            ]
+        )
+    )
+
+
 def tune_rules(data_dir: Path, cache: Path) -> str:
     """Choose the rules' thresholds per fold on the other folds' subjects.
 
@@ -597,33 +627,14 @@ def tune_rules(data_dir: Path, cache: Path) -> str:
         entry.pop("rules", None)  # chosen afresh
     _write_folds(raw)
     base = sisfall.load_fold_configs()
-    results = []
-    for point in points:
-
-        def configs(subject: str, point: dict[str, object] = point) -> DetectorConfig:
-            fold = base.get(sisfall.fold_of(subject), {})
-            rules = sisfall.rule_values(point)
-            return replace(DetectorConfig(), **{**fold, **rules})  # type: ignore[arg-type]
-
-        results.append(sisfall.outcomes(configs, data_dir, cache, direct=True))
+    results = [_outcomes_at(point, base, data_dir, cache) for point in points]
     lines = []
     for fold in range(sisfall.FOLDS):
-        merits = [
-            rule_merit(
-                sisfall.score(
-                    [
-                        o
-                        for o in outcomes
-                        if sisfall.fold_of(o.name.split("_")[1]) != fold
-                    ]
-                )
-            )
-            for outcomes in results
-        ]
+        merits = [_merit_without(outcomes, fold) for outcomes in results]
         best = int(np.argmax(merits))
         raw[str(fold)]["rules"] = points[best]
         lines.append(f"fold {fold}: {points[best]} (merit {merits[best]:.3f})")
-    merits = [rule_merit(sisfall.score(outcomes)) for outcomes in results]
+    merits = [_merit_without(outcomes, None) for outcomes in results]
     best = int(np.argmax(merits))
     lines.append(f"every subject: {points[best]} (merit {merits[best]:.3f})")
     _write_folds(raw)
@@ -650,29 +661,12 @@ def tune_axis(axis: str, data_dir: Path, cache: Path, jobs: int = 2) -> str:
     def outcomes_of(point: dict[str, object]) -> list[sisfall.Outcome]:
         key = json.dumps(point, sort_keys=True)
         if key not in runs:
-
-            def configs(subject: str) -> DetectorConfig:
-                fold = base.get(sisfall.fold_of(subject), {})
-                rules = sisfall.rule_values(point)
-                return replace(DetectorConfig(), **{**fold, **rules})  # type: ignore[arg-type]
-
-            runs[key] = sisfall.outcomes(
-                configs, data_dir, cache, jobs=jobs, direct=True
-            )
+            runs[key] = _outcomes_at(point, base, data_dir, cache, jobs)
         return runs[key]
 
     def choose(kept: dict[str, object], fold: int | None) -> tuple[int, str]:
         merits = [
-            rule_merit(
-                sisfall.score(
-                    [
-                        o
-                        for o in outcomes_of({**kept, **option})
-                        if fold is None or sisfall.fold_of(o.name.split("_")[1]) != fold
-                    ]
-                )
-            )
-            for option in options
+            _merit_without(outcomes_of({**kept, **option}), fold) for option in options
         ]
         best = int(np.argmax(merits))
         described = ", ".join(

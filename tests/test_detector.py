@@ -165,22 +165,31 @@ def test_a_strike_just_after_a_turn_is_a_stumble(batch: int) -> None:
     assert pauses(run(_turn_then_strike(0.2, 4.5), batch, off)) == []
 
 
-def _leaning_then_strike(lean_deg: float) -> synthetic.Motion:
-    """Walking, leaning over 2 s to ``lean_deg`` (no spin, no drop), then a
-    3.5 g strike 1 s later with nothing sudden before it."""
-    walk = synthetic.walking(30.0, seed=8)
-    acc, gyro = walk.acc.copy(), walk.gyro.copy()
-    up = acc[:1000].mean(axis=0)
+def _leaning(up: np.ndarray, angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gravity as read with the trunk ``angle`` (rad, per 50 Hz sample) from
+    ``up``, and the rotation rate that turns it so."""
     g = float(np.linalg.norm(up))
     u = up / g
     w = np.cross(u, [1.0, 0.0, 0.0])
     w /= np.linalg.norm(w)
-    angle = np.radians(lean_deg) * np.clip((np.arange(acc.shape[0]) - 1000) / 100, 0, 1)
-    lean = np.cos(angle)[:, None] * u + np.sin(angle)[:, None] * w
-    # The walk's own accelerations ride on the leaning gravity.
-    acc = acc - up + g * lean
-    gyro = gyro - np.gradient(angle, 1 / 50)[:, None] * np.cross(u, w)
-    acc[1150] = 3.5 * g * lean[1150]
+    gravity = g * (np.cos(angle)[:, None] * u + np.sin(angle)[:, None] * w)
+    # The gravity reading turns from u towards w: the device turns about -(u x w).
+    return gravity, -np.gradient(angle, 1 / 50)[:, None] * np.cross(u, w)
+
+
+def _leaning_then_strike(lean_deg: float) -> synthetic.Motion:
+    """Walking, leaning over 2 s to ``lean_deg`` (no spin, no drop), then a
+    3.5 g strike 1 s later with nothing sudden before it."""
+    walk = synthetic.walking(30.0, seed=8)
+    up = walk.acc[:1000].mean(axis=0)
+    angle = np.radians(lean_deg) * np.clip(
+        (np.arange(walk.acc.shape[0]) - 1000) / 100, 0, 1
+    )
+    gravity, turn = _leaning(up, angle)
+    # The walk's own accelerations and rotations ride on the lean.
+    acc = walk.acc - up + gravity
+    gyro = walk.gyro + turn
+    acc[1150] = 3.5 * gravity[1150]
     return synthetic.Motion(walk.time_ns, acc, gyro)
 
 
@@ -270,21 +279,15 @@ def _still_then_fallen(
     acc, gyro = walk.acc.copy(), walk.gyro.copy()
     rng = np.random.default_rng(7)
     up = acc[:1000].mean(axis=0)
-    g = float(np.linalg.norm(up))
-    u = up / g
-    w = np.cross(u, [1.0, 0.0, 0.0])
-    w /= np.linalg.norm(w)
     start = 1000 + int(seconds_still * 50)
     still = slice(1000, start)
     acc[still] = up + rng.normal(0.0, 0.05, acc[still].shape)
     gyro[still] = rng.normal(0.0, 0.01, gyro[still].shape)  # a gyroscope at rest
     angle = np.radians(80.0) * np.clip((np.arange(acc.shape[0]) - start) / 20, 0, 1)
     after = slice(start, None)
-    acc[after] = g * (
-        np.cos(angle[after])[:, None] * u + np.sin(angle[after])[:, None] * w
-    )
-    # The gravity reading turns from u towards w: the device turns about -(u x w).
-    gyro[after] = -np.gradient(angle, 1 / 50)[after][:, None] * np.cross(u, w)
+    gravity, turn = _leaning(up, angle)
+    acc[after] = gravity[after]
+    gyro[after] = turn[after]
     gyro[start + 20 :] += rng.normal(0.0, 0.01, gyro[start + 20 :].shape)
     acc[start + 20] *= 4.0  # the impact
     return synthetic.Motion(walk.time_ns, acc, gyro, int(walk.time_ns[start]))
